@@ -1,0 +1,16 @@
+# The two commands of the README, plus lint. Everything they need is set up
+# by tools/*.sh (virtualenv, packages, PostgreSQL, Chromium, databases).
+.PHONY: run test lint check-install
+SHELL := /bin/bash
+
+run:
+	@bash tools/run.sh
+
+test:
+	@bash tools/test.sh $(PYTEST_ARGS)
+
+lint:
+	@bash tools/lint.sh
+
+check-install:
+	@bash tools/check_install.sh

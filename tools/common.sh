@@ -1,0 +1,112 @@
+# Shared set-up steps for `make run` and `make test`. Sourced, not executed.
+# Every step is idempotent: a second run only checks and moves on.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ODOO_SRC="${ODOO_SRC:-/opt/odoo18}"
+VENV="${VITA_VENV:-$HOME/.cache/vita_subscriptions/venv}"
+PY="$VENV/bin/python"
+STATE_DIR="${VITA_STATE_DIR:-$HOME/.cache/vita_subscriptions}"
+# Demo-only Stripe test keys: localstripe accepts any sk_test_/pk_test_ key.
+DEMO_SECRET_KEY="sk_test_vitademo"
+DEMO_PUBLISHABLE_KEY="pk_test_vitademo"
+
+log() { printf '\033[1m[vita]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[31m[vita] %s\033[0m\n' "$*" >&2; exit 1; }
+
+check_odoo_src() {
+    if [ ! -f "$ODOO_SRC/odoo-bin" ]; then
+        die "Odoo 18.0 source not found in $ODOO_SRC (set ODOO_SRC to use another path).
+Odoo is not on PyPI: extract Odoo 18.0 there first, e.g.
+    git clone --depth 1 --branch 18.0 https://github.com/odoo/odoo.git $ODOO_SRC
+(on machines without GitHub access, see ../shared/ODOO_SOURCE.md), then run this command again."
+    fi
+}
+
+ensure_venv() {
+    local stamp="$VENV/.vita-stamp" want
+    want="$(cat "$ODOO_SRC/requirements.txt" "$ROOT/requirements.txt" "$ROOT/requirements-dev.txt" | sha256sum | cut -c1-16)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        return
+    fi
+    log "Installing Python packages into $VENV (first run only, ~2 min)"
+    mkdir -p "$(dirname "$VENV")"
+    [ -x "$PY" ] || python3 -m venv "$VENV"
+    local tmp
+    tmp="$(mktemp -d)"
+    # cbor2 5.4.2 only builds with an old setuptools; python-ldap needs LDAP
+    # headers and only serves auth_ldap, which we do not use.
+    echo 'setuptools<70' >"$tmp/constraints.txt"
+    grep -v -E '^(python-ldap|cbor2)' "$ODOO_SRC/requirements.txt" >"$tmp/odoo-requirements.txt"
+    local cbor
+    cbor="$(grep -E "^cbor2==.*python_version < '3.12'" "$ODOO_SRC/requirements.txt" | cut -d' ' -f1 || true)"
+    "$VENV/bin/pip" install -q --disable-pip-version-check -U pip wheel
+    if "$PY" -c 'import sys; sys.exit(sys.version_info >= (3, 12))'; then
+        PIP_CONSTRAINT="$tmp/constraints.txt" "$VENV/bin/pip" install -q --disable-pip-version-check "${cbor:-cbor2}"
+    fi
+    "$VENV/bin/pip" install -q --disable-pip-version-check \
+        -r "$tmp/odoo-requirements.txt" -r "$ROOT/requirements-dev.txt"
+    "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -e "$ODOO_SRC"
+    rm -rf "$tmp"
+    echo "$want" >"$stamp"
+}
+
+ensure_postgres() {
+    if ! pg_isready -q 2>/dev/null; then
+        log "Starting PostgreSQL"
+        if command -v pg_ctlcluster >/dev/null; then
+            local version
+            version="$(pg_lsclusters -h | awk 'NR==1 {print $1}')"
+            [ -n "$version" ] || die "No PostgreSQL cluster found (install Debian's postgresql package)."
+            pg_ctlcluster "$version" main start
+        else
+            die "PostgreSQL is not running and pg_ctlcluster is missing (install Debian's postgresql package)."
+        fi
+        for _ in $(seq 50); do pg_isready -q && break; sleep 0.2; done
+    fi
+    if ! psql -d postgres -Atc 'select 1' >/dev/null 2>&1; then
+        log "Creating PostgreSQL role $(id -un)"
+        su postgres -c "createuser -s $(id -un)" || die "Could not create a PostgreSQL role for $(id -un)."
+    fi
+}
+
+ensure_chromium() {
+    if command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null; then
+        return
+    fi
+    log "Installing Chromium (for the portal tours)"
+    if [ "$(id -u)" = 0 ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
+            || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }
+    else
+        sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+    fi
+}
+
+free_port() {
+    "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_localstripe PORT [STATE_FILE] — runs localstripe on 127.0.0.1 in the
+# background, sets LOCALSTRIPE_PID, waits until it answers.
+start_localstripe() {
+    local port="$1" state="${2:-}" logfile="$STATE_DIR/localstripe-$1.log"
+    mkdir -p "$STATE_DIR"
+    "$PY" "$ROOT/tools/localstripe_server.py" --port "$port" ${state:+--state "$state"} >"$logfile" 2>&1 &
+    LOCALSTRIPE_PID=$!
+    for _ in $(seq 100); do
+        if curl -fs -u "$DEMO_SECRET_KEY:" "http://127.0.0.1:$port/v1/plans" >/dev/null 2>&1; then
+            return
+        fi
+        kill -0 "$LOCALSTRIPE_PID" 2>/dev/null || die "localstripe did not start, see $logfile"
+        sleep 0.1
+    done
+    die "localstripe did not answer on port $port, see $logfile"
+}
+
+# odoo_init DB [--without-demo=all] — creates DB with the addon installed.
+odoo_init() {
+    local db="$1"; shift
+    "$PY" "$ODOO_SRC/odoo-bin" --addons-path="$ODOO_SRC/addons,$ROOT" -d "$db" \
+        -i vita_subscriptions --stop-after-init --log-level=warn "$@"
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# `make run`: Odoo with the addon and demo data, localstripe as Stripe,
+# webhooks wired. Ctrl-C stops everything this script started.
+source "$(dirname "$0")/common.sh"
+
+DB="${VITA_DB:-vita_demo}"
+HTTP_PORT="${VITA_HTTP_PORT:-8069}"
+STRIPE_PORT="${VITA_STRIPE_PORT:-8420}"
+STRIPE_URL="http://127.0.0.1:$STRIPE_PORT"
+ODOO_URL="http://localhost:$HTTP_PORT"
+
+check_odoo_src
+ensure_venv
+ensure_postgres
+
+start_localstripe "$STRIPE_PORT" "$STATE_DIR/localstripe-demo.pickle"
+trap 'kill "$LOCALSTRIPE_PID" 2>/dev/null || true' EXIT INT TERM
+"$PY" "$ROOT/tools/seed_localstripe.py" "$STRIPE_URL" "$DEMO_SECRET_KEY"
+
+odoo_args=(--addons-path="$ODOO_SRC/addons,$ROOT" -d "$DB")
+if psql -d "$DB" -Atc "select 1 from ir_module_module where name = 'vita_subscriptions' and state = 'installed'" 2>/dev/null | grep -q 1; then
+    log "Updating the addon in the existing database $DB"
+    "$PY" "$ODOO_SRC/odoo-bin" "${odoo_args[@]}" -u vita_subscriptions --stop-after-init --log-level=warn
+else
+    log "Creating the demo database $DB (~40 s)"
+    dropdb --if-exists --force "$DB"
+    odoo_init "$DB"
+fi
+
+log "Pointing the addon at localstripe and wiring its webhook"
+secret="$(VITA_STRIPE_URL="$STRIPE_URL" VITA_ODOO_URL="$ODOO_URL" \
+    VITA_SECRET_KEY="$DEMO_SECRET_KEY" VITA_PUBLISHABLE_KEY="$DEMO_PUBLISHABLE_KEY" \
+    "$PY" "$ODOO_SRC/odoo-bin" shell "${odoo_args[@]}" --no-http --log-level=warn \
+    <"$ROOT/tools/configure_demo.py" | tail -n 1)"
+IFS=' ' read -r webhook_url webhook_secret <<<"$secret"
+curl -fsS -X POST "$STRIPE_URL/_config/webhooks/vita" \
+    -d "url=$webhook_url" -d "secret=$webhook_secret" >/dev/null
+
+cat <<TXT
+
+  vita_subscriptions is running: $ODOO_URL
+    back office: admin / admin
+    portal:      portal / portal   ($ODOO_URL/my/subscriptions)
+    Stripe:      localstripe at $STRIPE_URL (test cards: 4242424242424242,
+                 4000002500003155 for 3-D Secure, 4000000000000341 declined)
+  Ctrl-C stops Odoo and localstripe.
+
+TXT
+"$PY" "$ODOO_SRC/odoo-bin" "${odoo_args[@]}" --http-port="$HTTP_PORT" --log-level=info

@@ -1,0 +1,17 @@
+import secrets
+import string
+
+from . import models
+
+WEBHOOK_KEY_ALPHABET = string.ascii_letters + string.digits
+
+
+def generate_webhook_key(length=32):
+    return "".join(secrets.choice(WEBHOOK_KEY_ALPHABET) for _ in range(length))
+
+
+def post_init_hook(env):
+    """Give every database its own unguessable webhook URL."""
+    params = env["ir.config_parameter"].sudo()
+    if not params.get_param("vita_subscriptions.webhook_key"):
+        params.set_param("vita_subscriptions.webhook_key", generate_webhook_key())

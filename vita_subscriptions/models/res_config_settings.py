@@ -1,0 +1,109 @@
+import re
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..const import (
+    HANDLED_EVENT_TYPES,
+    PARAM_PORTAL_ENABLED,
+    PARAM_WEBHOOK_ENDPOINT_ID,
+    PARAM_WEBHOOK_KEY,
+    PARAM_WEBHOOK_SECRET,
+    WEBHOOK_ROUTE,
+)
+from ..stripe_gateway import StripeGateway
+
+WEBHOOK_KEY_PATTERN = re.compile(r"[A-Za-z0-9]{16,128}")
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    vita_webhook_key = fields.Char(
+        "Webhook key",
+        config_parameter=PARAM_WEBHOOK_KEY,
+        help="Secret part of the webhook URL: 16 to 128 letters and digits. Empty switches webhooks off.",
+    )
+    vita_webhook_url = fields.Char("Webhook URL", compute="_compute_vita_webhook_url")
+    vita_webhook_secret = fields.Char(
+        "Webhook signing secret",
+        config_parameter=PARAM_WEBHOOK_SECRET,
+        groups="base.group_system",
+        help="The whsec_… secret Stripe signs webhook events with.",
+    )
+    vita_portal_enabled = fields.Boolean(
+        "Show subscriptions in the customer portal",
+        config_parameter=PARAM_PORTAL_ENABLED,
+    )
+    vita_terms = fields.Html(related="company_id.vita_terms", readonly=False)
+    vita_journal_id = fields.Many2one(related="company_id.vita_journal_id", readonly=False)
+    vita_stripe_mode = fields.Char("Stripe mode", compute="_compute_vita_stripe_mode")
+
+    @api.depends("vita_webhook_key")
+    def _compute_vita_webhook_url(self):
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        for settings in self:
+            key = settings.vita_webhook_key or ""
+            settings.vita_webhook_url = f"{base_url}{WEBHOOK_ROUTE}/{key}"
+
+    @api.depends("company_id")
+    def _compute_vita_stripe_mode(self):
+        for settings in self:
+            provider = self.env["payment.provider"].sudo().search(
+                [("code", "=", "stripe"), ("company_id", "=", settings.company_id.id)], limit=1
+            )
+            settings.vita_stripe_mode = (
+                dict(provider._fields["state"]._description_selection(self.env)).get(provider.state)
+                if provider
+                else self.env._("Not configured")
+            )
+
+    @api.constrains("vita_webhook_key")
+    def _check_vita_webhook_key(self):
+        for settings in self:
+            # Empty is allowed: it switches the endpoint off (neutralized databases).
+            if settings.vita_webhook_key and not WEBHOOK_KEY_PATTERN.fullmatch(settings.vita_webhook_key):
+                raise ValidationError(
+                    self.env._(
+                        "The webhook key may only contain letters (a-z, A-Z) and digits (0-9), "
+                        "16 to 128 of them; spaces, dashes and other characters are refused."
+                    )
+                )
+
+    @api.constrains("vita_webhook_secret")
+    def _check_vita_webhook_secret(self):
+        for settings in self.sudo():
+            secret = settings.vita_webhook_secret
+            if secret and not re.fullmatch(r"whsec_[A-Za-z0-9]+", secret):
+                raise ValidationError(
+                    self.env._("The webhook signing secret starts with “whsec_” followed by letters and digits.")
+                )
+
+    def action_vita_sync_catalogue(self):
+        return self.env["vita.stripe.plan"].action_sync_from_stripe()
+
+    def action_vita_create_webhook(self):
+        """Register our webhook URL in Stripe and keep the signing secret."""
+        self.ensure_one()
+        self.execute()  # Save a changed webhook key first: the URL depends on it.
+        url = self.vita_webhook_url
+        if not url.startswith(("http://", "https://")):
+            raise UserError(self.env._("Set the web base URL (Settings > Technical > System parameters) first."))
+        gateway = StripeGateway.for_company(self.env, self.company_id)
+        endpoint = gateway.create_webhook_endpoint(
+            url,
+            HANDLED_EVENT_TYPES,
+            gateway.idempotency_key(self.company_id, "webhook-endpoint", url, *HANDLED_EVENT_TYPES),
+        )
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param(PARAM_WEBHOOK_SECRET, endpoint.secret)
+        params.set_param(PARAM_WEBHOOK_ENDPOINT_ID, endpoint.id)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": self.env._("Webhook created in Stripe; its signing secret is saved."),
+                "type": "success",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }

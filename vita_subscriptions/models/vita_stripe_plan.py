@@ -1,0 +1,107 @@
+import logging
+
+from odoo import api, fields, models
+
+from ..const import PLAN_INTERVALS
+from ..stripe_gateway import StripeGateway
+from ..utils import from_minor_units
+
+_logger = logging.getLogger(__name__)
+
+
+class VitaStripePlan(models.Model):
+    """A Stripe billing plan (recurring price), read from Stripe.
+
+    Plans are created in the Stripe dashboard only: no one has create access
+    to this model in Odoo; the sync writes with sudo.
+    """
+
+    _name = "vita.stripe.plan"
+    _inherit = "vita.stripe.mirror"
+    _description = "Stripe billing plan"
+    _order = "product_name, currency_id, interval, amount"
+
+    name = fields.Char(compute="_compute_name", store=True)
+    product_name = fields.Char(readonly=True)
+    nickname = fields.Char(readonly=True)
+    amount = fields.Monetary("Price", currency_field="currency_id", readonly=True)
+    currency_id = fields.Many2one("res.currency", required=True, readonly=True)
+    interval = fields.Selection(PLAN_INTERVALS, required=True, readonly=True)
+    interval_count = fields.Integer(default=1, readonly=True)
+
+    @api.depends("product_name", "nickname", "amount", "currency_id", "interval", "interval_count")
+    def _compute_name(self):
+        intervals = dict(self._fields["interval"]._description_selection(self.env))
+        for plan in self:
+            period = intervals.get(plan.interval, "")
+            if plan.interval_count > 1:
+                period = f"{plan.interval_count} × {period}"
+            label = " – ".join(filter(None, [plan.product_name, plan.nickname]))
+            amount = plan.currency_id.format(plan.amount) if plan.currency_id else plan.amount
+            plan.name = f"{label} ({amount} / {period})"
+
+    # ------------------------------------------------------------------
+    # Sync
+    # ------------------------------------------------------------------
+
+    def action_sync_from_stripe(self):
+        self.env["vita.stripe.plan"]._sync_catalogue_from_stripe()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": self.env._("Billing plans and tax rates synchronised from Stripe."),
+                "type": "success",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    @api.model
+    def _sync_catalogue_from_stripe(self, gateway=None):
+        """Plans, then tax rates, of the current company's Stripe account."""
+        gateway = gateway or StripeGateway.for_company(self.env)
+        self._mirror(gateway, gateway.list_plans())
+        self.env["vita.stripe.tax.rate"]._mirror(gateway, gateway.list_tax_rates())
+
+    @api.model
+    def _vals_from_stripe(self, stripe_object):
+        """Only per-unit, licensed plans fit "one plan × a quantity";
+        tiered and metered plans are left out."""
+        plan = stripe_object
+        if plan.billing_scheme != "per_unit" or plan.usage_type != "licensed" or plan.amount is None:
+            _logger.info("Stripe plan %s left out: not a per-unit licensed plan", plan.id)
+            return None
+        currencies = self.env["res.currency"].sudo().with_context(active_test=False)
+        currency = currencies.search([("name", "=", plan.currency.upper())], limit=1)
+        if not currency:
+            _logger.warning("Stripe plan %s left out: currency %s unknown to Odoo", plan.id, plan.currency)
+            return None
+        if not currency.active:
+            # Stripe bills in it: Odoo must be able to invoice in it.
+            currency.active = True
+        product = plan.product
+        return {
+            "product_name": product if isinstance(product, str) else product.name,
+            "nickname": plan.nickname or False,
+            "amount": from_minor_units(plan.amount, currency),
+            "currency_id": currency.id,
+            "interval": plan.interval,
+            "interval_count": plan.interval_count,
+            "active": bool(plan.active),
+        }
+
+    @api.model
+    def _cron_sync_from_stripe(self):
+        """Daily: sync plans and tax rates of every company using Stripe."""
+        providers = (
+            self.env["payment.provider"]
+            .sudo()
+            .search([("code", "=", "stripe"), ("state", "in", ("test", "enabled"))])
+        )
+        for company in providers.company_id:
+            plans = self.with_company(company)
+            try:
+                with self.env.cr.savepoint():
+                    plans._sync_catalogue_from_stripe(StripeGateway.for_company(plans.env, company))
+            except Exception:
+                _logger.exception("Stripe catalogue sync failed for company %s", company.id)

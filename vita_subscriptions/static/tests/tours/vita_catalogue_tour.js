@@ -1,0 +1,35 @@
+import { registry } from "@web/core/registry";
+
+// An admin opens Subscriptions > Configuration > Billing plans, fetches the
+// plans from Stripe and sees them listed.
+registry.category("web_tour.tours").add("vita_catalogue_tour", {
+    url: "/odoo/action-vita_subscriptions.vita_stripe_plan_action",
+    steps: () => [
+        {
+            content: "The list is empty before the sync",
+            trigger: ".o_list_view .o_view_nocontent",
+        },
+        {
+            content: "Fetch plans from Stripe",
+            trigger: ".o_list_view button[name=action_sync_from_stripe]",
+            run: "click",
+        },
+        {
+            content: "The Stripe plan is listed with its price",
+            trigger: ".o_data_row:contains('Tour Gold'):contains('49.00')",
+        },
+        {
+            content: "Open the tax rates",
+            trigger: ".o_main_navbar button:contains('Configuration')",
+            run: "click",
+        },
+        {
+            trigger: ".dropdown-item:contains('Tax rates')",
+            run: "click",
+        },
+        {
+            content: "The Stripe tax rate is mapped to an Odoo tax",
+            trigger: ".o_data_row:contains('Tour VAT') td[name=tax_id]:contains('20')",
+        },
+    ],
+});

@@ -1,0 +1,199 @@
+"""The one place that talks to Stripe.
+
+Everything the addon asks of Stripe goes through :class:`StripeGateway`: it
+builds a ``stripe.StripeClient`` from the Stripe payment provider of the
+company (test or live by the provider's state), pins the API version of the
+installed stripe-python, retries network errors, sends an idempotency key with
+every create call and turns Stripe errors into plain ``UserError`` messages
+that never carry key material.
+"""
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import stripe
+
+from odoo.exceptions import UserError
+
+from .const import PARAM_STRIPE_API_BASE
+
+_logger = logging.getLogger(__name__)
+
+API_VERSION = stripe.api_version
+MAX_NETWORK_RETRIES = 2
+PAGE_SIZE = 100
+
+
+class StripeGateway:
+    """A Stripe client bound to one company's Stripe payment provider."""
+
+    # Tests replace this with a recording ``stripe.HTTPClient`` to answer what
+    # localstripe cannot model; production leaves it to stripe-python.
+    http_client: stripe.HTTPClient | None = None
+
+    def __init__(self, provider):
+        self.env = provider.env
+        self.provider = provider
+        self.mode = self.mode_of(provider)
+        secret_key = provider.sudo().stripe_secret_key
+        if not secret_key:
+            raise UserError(
+                self.env._("Set the secret key of the Stripe payment provider before using subscriptions.")
+            )
+        api_base = self.env["ir.config_parameter"].sudo().get_param(PARAM_STRIPE_API_BASE)
+        self.client = stripe.StripeClient(
+            secret_key,
+            stripe_version=API_VERSION,
+            base_addresses={"api": api_base} if api_base else None,
+            max_network_retries=MAX_NETWORK_RETRIES,
+            http_client=self.http_client,
+        )
+
+    # ------------------------------------------------------------------
+    # Construction
+    # ------------------------------------------------------------------
+
+    @classmethod
+    def for_company(cls, env, company=None):
+        """Gateway of the Stripe provider of ``company`` (default: current)."""
+        return cls(cls.provider_of(env, company or env.company))
+
+    @staticmethod
+    def provider_of(env, company):
+        provider = (
+            env["payment.provider"]
+            .sudo()
+            .search(
+                [("code", "=", "stripe"), ("company_id", "=", company.id)],
+                order="state desc, id",
+                limit=1,
+            )
+        )
+        if not provider or provider.state == "disabled":
+            raise UserError(
+                env._(
+                    "The Stripe payment provider of %(company)s is not enabled. "
+                    "Configure it (test or enabled) under Invoicing > Configuration > Payment Providers.",
+                    company=company.name,
+                )
+            )
+        return provider
+
+    @staticmethod
+    def mode_of(provider):
+        """``live`` when the provider is enabled, ``test`` in test mode."""
+        return "live" if provider.state == "enabled" else "test"
+
+    # ------------------------------------------------------------------
+    # Idempotency and errors
+    # ------------------------------------------------------------------
+
+    def idempotency_key(self, record, action, *discriminators):
+        """A key that is the same every time the same record does the same thing.
+
+        Stripe replays the first answer for 24 h when a key comes back, so a
+        retried request (double click, network retry, worker restart) never
+        creates a second object. The database uuid keeps two databases on one
+        Stripe account apart; discriminators (e.g. a URL) make a new key when
+        the request itself changes.
+        """
+        dbuuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid", "")
+        key = f"vita-{dbuuid}-{record._name}-{record.id}-{action}"
+        if discriminators:
+            digest = hashlib.sha256("|".join(map(str, discriminators)).encode()).hexdigest()[:16]
+            key = f"{key}-{digest}"
+        return key
+
+    @contextmanager
+    def _errors_as_user_errors(self, operation):
+        """Stripe exceptions become messages a user can act on.
+
+        The messages are ours: Stripe's own text may quote part of the key.
+        """
+        _ = self.env._
+        try:
+            yield
+        except stripe.CardError as error:
+            self._log(operation, error)
+            raise UserError(_("The card was declined: %s", error.user_message or error.code)) from None
+        except stripe.AuthenticationError as error:
+            self._log(operation, error)
+            raise UserError(
+                _("Stripe refused the API key. Check the secret key of the Stripe payment provider.")
+            ) from None
+        except stripe.PermissionError as error:
+            self._log(operation, error)
+            raise UserError(
+                _("The Stripe API key is not allowed to do this. Use a secret key with full access.")
+            ) from None
+        except stripe.RateLimitError as error:
+            self._log(operation, error)
+            raise UserError(_("Stripe is receiving too many requests. Please try again in a minute.")) from None
+        except stripe.APIConnectionError as error:
+            self._log(operation, error)
+            raise UserError(_("Stripe could not be reached. Check the network connection and try again.")) from None
+        except stripe.IdempotencyError as error:
+            self._log(operation, error)
+            raise UserError(
+                _("Stripe already received this request with other values. Please try again tomorrow.")
+            ) from None
+        except stripe.InvalidRequestError as error:
+            self._log(operation, error)
+            raise UserError(_("Stripe refused the request: %s", error.user_message or error.code or "")) from None
+        except stripe.StripeError as error:
+            self._log(operation, error)
+            raise UserError(_("Stripe answered with an error. Please try again later.")) from None
+
+    @staticmethod
+    def _log(operation, error):
+        _logger.warning(
+            "Stripe %s failed: %s (http %s, code %s, request %s)",
+            operation,
+            type(error).__name__,
+            error.http_status,
+            error.code,
+            error.request_id,
+        )
+
+    # ------------------------------------------------------------------
+    # Catalogue
+    # ------------------------------------------------------------------
+
+    def list_plans(self) -> Iterator[stripe.Plan]:
+        """Every plan (recurring price) of the account, active or not, paged.
+
+        Recurring prices created in the dashboard are listed by the Plans API
+        too (same id), so one call covers both.
+        https://docs.stripe.com/api/plans/list
+        """
+        params: stripe.params.PlanListParams = {"limit": PAGE_SIZE, "expand": ["data.product"]}
+        with self._errors_as_user_errors("plans.list"):
+            yield from self.client.v1.plans.list(params=params).auto_paging_iter()
+
+    def list_tax_rates(self) -> Iterator[stripe.TaxRate]:
+        """Every tax rate of the account, active or not, paged."""
+        params: stripe.params.TaxRateListParams = {"limit": PAGE_SIZE}
+        with self._errors_as_user_errors("tax_rates.list"):
+            yield from self.client.v1.tax_rates.list(params=params).auto_paging_iter()
+
+    # ------------------------------------------------------------------
+    # Webhook endpoint
+    # ------------------------------------------------------------------
+
+    def create_webhook_endpoint(self, url, event_types, idempotency_key) -> stripe.WebhookEndpoint:
+        """Register ``url`` for ``event_types`` with the pinned API version.
+
+        https://docs.stripe.com/api/webhook_endpoints/create
+        """
+        params: stripe.params.WebhookEndpointCreateParams = {
+            "url": url,
+            "enabled_events": list(event_types),  # type: ignore[typeddict-item]
+            "api_version": API_VERSION,  # type: ignore[typeddict-item]
+            "description": "Odoo vita_subscriptions",
+        }
+        with self._errors_as_user_errors("webhook_endpoints.create"):
+            return self.client.v1.webhook_endpoints.create(
+                params=params, options={"idempotency_key": idempotency_key}
+            )

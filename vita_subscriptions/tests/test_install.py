@@ -1,0 +1,55 @@
+import pathlib
+import re
+
+from odoo.tools.misc import file_path
+from odoo.tests import TransactionCase, tagged
+
+from .. import generate_webhook_key, post_init_hook
+from ..const import PARAM_PORTAL_ENABLED, PARAM_WEBHOOK_KEY, PARAM_WEBHOOK_SECRET
+
+
+@tagged("post_install", "-at_install")
+class TestInstall(TransactionCase):
+    def test_installed_with_webhook_key_and_portal_on(self):
+        module = self.env["ir.module.module"].search([("name", "=", "vita_subscriptions")])
+        self.assertEqual(module.state, "installed")
+        params = self.env["ir.config_parameter"].sudo()
+        self.assertRegex(params.get_param(PARAM_WEBHOOK_KEY), r"^[A-Za-z0-9]{32}$")
+        self.assertEqual(params.get_param(PARAM_PORTAL_ENABLED), "True")
+
+    def test_post_init_hook_keeps_an_existing_key(self):
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param(PARAM_WEBHOOK_KEY, "KeepMe1234567890")
+        post_init_hook(self.env)
+        self.assertEqual(params.get_param(PARAM_WEBHOOK_KEY), "KeepMe1234567890")
+        params.set_param(PARAM_WEBHOOK_KEY, "")
+        post_init_hook(self.env)
+        self.assertRegex(params.get_param(PARAM_WEBHOOK_KEY), r"^[A-Za-z0-9]{32}$")
+
+    def test_generated_keys_differ(self):
+        self.assertEqual(len({generate_webhook_key() for _ in range(50)}), 50)
+
+    def test_neutralize_blanks_webhook_secrets(self):
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param(PARAM_WEBHOOK_SECRET, "whsec_secret")
+        path = file_path("vita_subscriptions/data/neutralize.sql")
+        with open(path) as sql:
+            self.env.cr.execute(sql.read())
+        self.env.invalidate_all()
+        self.assertFalse(params.get_param(PARAM_WEBHOOK_SECRET))
+        self.assertFalse(params.get_param(PARAM_WEBHOOK_KEY))
+
+    def test_manifest(self):
+        manifest = self.env["ir.module.module"].get_module_info("vita_subscriptions")
+        self.assertRegex(manifest["version"], r"^18\.0\.\d+\.\d+\.\d+$")
+        self.assertEqual(manifest["external_dependencies"], {"python": ["stripe"]})
+        self.assertTrue({"account", "portal", "mail", "payment_stripe"} <= set(manifest["depends"]))
+
+    def test_only_the_gateway_imports_stripe(self):
+        root = pathlib.Path(file_path("vita_subscriptions/__init__.py")).parent
+        importers = {
+            str(path.relative_to(root))
+            for path in root.rglob("*.py")
+            if "tests" not in path.parts and re.search(r"^\s*(import|from)\s+stripe\b", path.read_text(), re.M)
+        }
+        self.assertEqual(importers, {"stripe_gateway.py"})
