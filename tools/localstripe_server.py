@@ -19,7 +19,7 @@ def _use_state_file(path):
         try:
             with open(path, "rb") as f:
                 store.clear()
-                store.update(pickle.load(f))
+                store.update(pickle.load(f))  # noqa: S301 - our own state file
         except FileNotFoundError:
             pass
 

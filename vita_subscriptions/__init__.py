@@ -15,3 +15,8 @@ def post_init_hook(env):
     params = env["ir.config_parameter"].sudo()
     if not params.get_param("vita_subscriptions.webhook_key"):
         params.set_param("vita_subscriptions.webhook_key", generate_webhook_key())
+
+
+def uninstall_hook(env):
+    """Leave no webhook key or signing secret behind."""
+    env["ir.config_parameter"].sudo().search([("key", "=like", "vita_subscriptions.%")]).unlink()

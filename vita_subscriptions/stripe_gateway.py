@@ -39,9 +39,7 @@ class StripeGateway:
         self.mode = self.mode_of(provider)
         secret_key = provider.sudo().stripe_secret_key
         if not secret_key:
-            raise UserError(
-                self.env._("Set the secret key of the Stripe payment provider before using subscriptions.")
-            )
+            raise UserError(self.env._("Set the secret key of the Stripe payment provider before using subscriptions."))
         api_base = self.env["ir.config_parameter"].sudo().get_param(PARAM_STRIPE_API_BASE)
         self.client = stripe.StripeClient(
             secret_key,
@@ -112,39 +110,44 @@ class StripeGateway:
 
         The messages are ours: Stripe's own text may quote part of the key.
         """
-        _ = self.env._
         try:
             yield
         except stripe.CardError as error:
             self._log(operation, error)
-            raise UserError(_("The card was declined: %s", error.user_message or error.code)) from None
+            raise UserError(self.env._("The card was declined: %s", error.user_message or error.code)) from None
         except stripe.AuthenticationError as error:
             self._log(operation, error)
             raise UserError(
-                _("Stripe refused the API key. Check the secret key of the Stripe payment provider.")
+                self.env._("Stripe refused the API key. Check the secret key of the Stripe payment provider.")
             ) from None
         except stripe.PermissionError as error:
             self._log(operation, error)
             raise UserError(
-                _("The Stripe API key is not allowed to do this. Use a secret key with full access.")
+                self.env._("The Stripe API key is not allowed to do this. Use a secret key with full access.")
             ) from None
         except stripe.RateLimitError as error:
             self._log(operation, error)
-            raise UserError(_("Stripe is receiving too many requests. Please try again in a minute.")) from None
+            raise UserError(
+                self.env._("Stripe is receiving too many requests. Please try again in a minute.")
+            ) from None
         except stripe.APIConnectionError as error:
             self._log(operation, error)
-            raise UserError(_("Stripe could not be reached. Check the network connection and try again.")) from None
+            raise UserError(
+                self.env._("Stripe could not be reached. Check the network connection and try again.")
+            ) from None
         except stripe.IdempotencyError as error:
             self._log(operation, error)
             raise UserError(
-                _("Stripe already received this request with other values. Please try again tomorrow.")
+                self.env._("Stripe already received this request with other values. Please try again tomorrow.")
             ) from None
         except stripe.InvalidRequestError as error:
             self._log(operation, error)
-            raise UserError(_("Stripe refused the request: %s", error.user_message or error.code or "")) from None
+            raise UserError(
+                self.env._("Stripe refused the request: %s", error.user_message or error.code or "")
+            ) from None
         except stripe.StripeError as error:
             self._log(operation, error)
-            raise UserError(_("Stripe answered with an error. Please try again later.")) from None
+            raise UserError(self.env._("Stripe answered with an error. Please try again later.")) from None
 
     @staticmethod
     def _log(operation, error):
@@ -194,6 +197,4 @@ class StripeGateway:
             "description": "Odoo vita_subscriptions",
         }
         with self._errors_as_user_errors("webhook_endpoints.create"):
-            return self.client.v1.webhook_endpoints.create(
-                params=params, options={"idempotency_key": idempotency_key}
-            )
+            return self.client.v1.webhook_endpoints.create(params=params, options={"idempotency_key": idempotency_key})

@@ -49,8 +49,10 @@ class ResConfigSettings(models.TransientModel):
     @api.depends("company_id")
     def _compute_vita_stripe_mode(self):
         for settings in self:
-            provider = self.env["payment.provider"].sudo().search(
-                [("code", "=", "stripe"), ("company_id", "=", settings.company_id.id)], limit=1
+            provider = (
+                self.env["payment.provider"]
+                .sudo()
+                .search([("code", "=", "stripe"), ("company_id", "=", settings.company_id.id)], limit=1)
             )
             settings.vita_stripe_mode = (
                 dict(provider._fields["state"]._description_selection(self.env)).get(provider.state)

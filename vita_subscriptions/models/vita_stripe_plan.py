@@ -94,9 +94,7 @@ class VitaStripePlan(models.Model):
     def _cron_sync_from_stripe(self):
         """Daily: sync plans and tax rates of every company using Stripe."""
         providers = (
-            self.env["payment.provider"]
-            .sudo()
-            .search([("code", "=", "stripe"), ("state", "in", ("test", "enabled"))])
+            self.env["payment.provider"].sudo().search([("code", "=", "stripe"), ("state", "in", ("test", "enabled"))])
         )
         for company in providers.company_id:
             plans = self.with_company(company)

@@ -90,7 +90,9 @@ class RecordedStripe(stripe.HTTPClient):
     def request(self, method, url, headers, post_data=None, *, _usage=None):
         parts = urlsplit(url)
         params = dict(parse_qsl(post_data or parts.query, keep_blank_values=True))
-        self.requests.append({"method": method.upper(), "path": parts.path, "headers": dict(headers or {}), "params": params})
+        self.requests.append(
+            {"method": method.upper(), "path": parts.path, "headers": dict(headers or {}), "params": params}
+        )
         answers = self.responses.get((method.upper(), parts.path))
         if not answers:
             return json.dumps({"error": {"type": "invalid_request_error", "message": "Unrecorded"}}), 404, {}

@@ -1,8 +1,8 @@
 import pathlib
 import re
 
-from odoo.tools.misc import file_path
 from odoo.tests import TransactionCase, tagged
+from odoo.tools.misc import file_path
 
 from .. import generate_webhook_key, post_init_hook
 from ..const import PARAM_PORTAL_ENABLED, PARAM_WEBHOOK_KEY, PARAM_WEBHOOK_SECRET

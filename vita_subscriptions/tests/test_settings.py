@@ -29,7 +29,9 @@ class TestSettings(VitaCase):
     def test_webhook_url_built_from_base_url_and_key(self):
         self.env["ir.config_parameter"].sudo().set_param("web.base.url", "https://erp.example.com")
         settings = self.settings(vita_webhook_key="Abc123Abc123Abc123")
-        self.assertEqual(settings.vita_webhook_url, "https://erp.example.com/vita_subscriptions/webhook/Abc123Abc123Abc123")
+        self.assertEqual(
+            settings.vita_webhook_url, "https://erp.example.com/vita_subscriptions/webhook/Abc123Abc123Abc123"
+        )
 
     def test_webhook_key_letters_and_digits_only(self):
         for bad in ["with space 123456789", "dash-dash-dash-dash", "accentué12345678901", "short1", "a/b" * 8]:
@@ -78,7 +80,10 @@ class TestSettings(VitaCase):
 
     def test_create_webhook_refused_by_stripe_keeps_secret(self):
         self.env["ir.config_parameter"].sudo().set_param(PARAM_WEBHOOK_SECRET, "whsec_before")
-        refusal = (400, {"error": {"type": "invalid_request_error", "message": "Invalid URL: must be publicly accessible."}})
+        refusal = (
+            400,
+            {"error": {"type": "invalid_request_error", "message": "Invalid URL: must be publicly accessible."}},
+        )
         with self.recorded_stripe({("POST", "/v1/webhook_endpoints"): refusal}):
             with self.assertRaisesRegex(UserError, "publicly accessible"):
                 self.settings().action_vita_create_webhook()
