@@ -2,6 +2,7 @@ import secrets
 import string
 
 from . import models
+from . import wizards
 
 WEBHOOK_KEY_ALPHABET = string.ascii_letters + string.digits
 

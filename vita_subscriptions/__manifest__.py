@@ -13,10 +13,18 @@
         "security/ir.model.access.csv",
         "data/ir_config_parameter_data.xml",
         "data/ir_cron_data.xml",
+        "data/mail_template_data.xml",
+        "views/vita_subscription_views.xml",
+        "wizards/vita_subscription_cancel_views.xml",
+        "views/res_partner_views.xml",
+        "views/account_move_views.xml",
         "views/vita_stripe_plan_views.xml",
         "views/vita_stripe_tax_rate_views.xml",
         "views/res_config_settings_views.xml",
         "views/vita_subscriptions_menus.xml",
+    ],
+    "demo": [
+        "demo/vita_subscription_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

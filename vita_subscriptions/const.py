@@ -6,6 +6,7 @@ PARAM_WEBHOOK_ENDPOINT_ID = "vita_subscriptions.webhook_endpoint_id"
 PARAM_PORTAL_ENABLED = "vita_subscriptions.portal_enabled"
 PARAM_STRIPE_API_BASE = "vita_subscriptions.stripe_api_base"
 PARAM_STRIPE_JS_URL = "vita_subscriptions.stripe_js_url"
+PARAM_PRORATION = "vita_subscriptions.proration"
 
 WEBHOOK_ROUTE = "/vita_subscriptions/webhook"
 
@@ -32,3 +33,39 @@ PLAN_INTERVALS = [
 ]
 
 MODES = [("test", "Test"), ("live", "Live")]
+
+STATE_SELECTION = [
+    ("not_subscribed", "Not subscribed"),
+    ("future", "Future"),
+    ("active", "Active"),
+    ("past_due", "Past due"),
+    ("unpaid", "Unpaid"),
+    ("incomplete", "Incomplete"),
+    ("incomplete_expired", "Incomplete expired"),
+    ("canceled", "Cancelled"),
+]
+
+# The one table from Stripe subscription status to Odoo state:
+# status -> (state while the first billing date is ahead, state after it).
+# https://docs.stripe.com/api/subscriptions/object#subscription_object-status
+# A future first billing date is a trial (trial_end) or a billing cycle
+# anchor without proration (Stripe says "active", nothing charged yet).
+# Statuses missing here ("paused", new ones) keep the current state and are
+# flagged for the responsible user.
+STRIPE_STATUS_STATES = {
+    "trialing": ("future", "active"),
+    "active": ("future", "active"),
+    "past_due": ("past_due", "past_due"),
+    "unpaid": ("unpaid", "unpaid"),
+    "incomplete": ("incomplete", "incomplete"),
+    "incomplete_expired": ("incomplete_expired", "incomplete_expired"),
+    "canceled": ("canceled", "canceled"),
+}
+
+
+def state_from_stripe(status, first_billing_ahead):
+    """Odoo state for a Stripe status, or None when the status is unknown."""
+    states = STRIPE_STATUS_STATES.get(status)
+    if states is None:
+        return None
+    return states[0] if first_billing_ahead else states[1]

@@ -198,3 +198,55 @@ class StripeGateway:
         }
         with self._errors_as_user_errors("webhook_endpoints.create"):
             return self.client.v1.webhook_endpoints.create(params=params, options={"idempotency_key": idempotency_key})
+
+    # ------------------------------------------------------------------
+    # Customers
+    # ------------------------------------------------------------------
+
+    def create_customer(self, name, email, metadata, idempotency_key) -> stripe.Customer:
+        """https://docs.stripe.com/api/customers/create"""
+        params: stripe.params.CustomerCreateParams = {"name": name, "metadata": metadata}
+        if email:
+            params["email"] = email
+        with self._errors_as_user_errors("customers.create"):
+            return self.client.v1.customers.create(params=params, options={"idempotency_key": idempotency_key})
+
+    # ------------------------------------------------------------------
+    # Subscriptions
+    # ------------------------------------------------------------------
+
+    def create_subscription(self, customer_id, item, metadata, start, idempotency_key) -> stripe.Subscription:
+        """One item; the customer's default payment method pays.
+
+        ``start`` holds ``billing_cycle_anchor`` + ``proration_behavior`` or
+        ``trial_end`` for a future first billing date, nothing for now.
+        ``allow_incomplete`` (Stripe's default) leaves a subscription whose
+        first payment needs 3-D Secure ``incomplete`` for the page to confirm.
+        https://docs.stripe.com/api/subscriptions/create
+        """
+        params: stripe.params.SubscriptionCreateParams = {
+            "customer": customer_id,
+            "items": [item],
+            "metadata": metadata,
+            "payment_behavior": "allow_incomplete",
+            **start,
+        }
+        with self._errors_as_user_errors("subscriptions.create"):
+            return self.client.v1.subscriptions.create(params=params, options={"idempotency_key": idempotency_key})
+
+    def update_subscription(
+        self, subscription_id, params: stripe.params.SubscriptionUpdateParams
+    ) -> stripe.Subscription:
+        """https://docs.stripe.com/api/subscriptions/update"""
+        with self._errors_as_user_errors("subscriptions.update"):
+            return self.client.v1.subscriptions.update(subscription_id, params=params)
+
+    def cancel_subscription(self, subscription_id) -> stripe.Subscription:
+        """Cancel at once (no refund, no final invoice).
+        https://docs.stripe.com/api/subscriptions/cancel"""
+        with self._errors_as_user_errors("subscriptions.cancel"):
+            return self.client.v1.subscriptions.cancel(subscription_id)
+
+    def retrieve_subscription(self, subscription_id) -> stripe.Subscription:
+        with self._errors_as_user_errors("subscriptions.retrieve"):
+            return self.client.v1.subscriptions.retrieve(subscription_id)

@@ -6,6 +6,7 @@ from odoo.exceptions import UserError, ValidationError
 from ..const import (
     HANDLED_EVENT_TYPES,
     PARAM_PORTAL_ENABLED,
+    PARAM_PRORATION,
     PARAM_WEBHOOK_ENDPOINT_ID,
     PARAM_WEBHOOK_KEY,
     PARAM_WEBHOOK_SECRET,
@@ -34,6 +35,11 @@ class ResConfigSettings(models.TransientModel):
     vita_portal_enabled = fields.Boolean(
         "Show subscriptions in the customer portal",
         config_parameter=PARAM_PORTAL_ENABLED,
+    )
+    vita_proration = fields.Boolean(
+        "Prorate plan and quantity changes",
+        config_parameter=PARAM_PRORATION,
+        help="Stripe credits the unused time and charges the new price for the rest of the period.",
     )
     vita_terms = fields.Html(related="company_id.vita_terms", readonly=False)
     vita_journal_id = fields.Many2one(related="company_id.vita_journal_id", readonly=False)

@@ -4,6 +4,7 @@ localstripe cannot model."""
 
 import json
 import os
+import uuid
 from contextlib import contextmanager
 from unittest.mock import patch
 from urllib.parse import parse_qsl, urlsplit
@@ -71,6 +72,28 @@ class LocalStripe:
     def update_tax_rate(self, tax_rate_id, **values):
         return self._post(f"tax_rates/{tax_rate_id}", json=values)
 
+    def give_card(self, customer_id, number="4242424242424242"):
+        """Attach a card and make it the customer's default, as the portal's
+        SetupIntent does."""
+        card = self._post(
+            "payment_methods",
+            {
+                "type": "card",
+                "card[number]": number,
+                "card[exp_month]": 12,
+                "card[exp_year]": 2034,
+                "card[cvc]": "123",
+            },
+        )
+        self._post(f"payment_methods/{card['id']}/attach", {"customer": customer_id})
+        self._post(f"customers/{customer_id}", json={"invoice_settings": {"default_payment_method": card["id"]}})
+        return card
+
+    def get(self, path, **params):
+        response = self.session.get(f"{self.url}/v1/{path}", params=params, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
 
 class RecordedStripe(stripe.HTTPClient):
     """A Stripe HTTP client answering from recorded responses.
@@ -134,3 +157,46 @@ class VitaCase(TransactionCase):
 
     def gateway(self):
         return StripeGateway.for_company(self.env)
+
+
+class SubscriptionCase(VitaCase):
+    """A synced EUR catalogue, an EUR customer with a contact, and helpers
+    to prepare and subscribe subscriptions against localstripe."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        run = uuid.uuid4().hex[:8]
+        cls.eur = cls.env.ref("base.EUR")
+        cls.eur.active = True
+        cls.localstripe.create_plan(f"plan_{run}_m", 2500, "eur", "month", product="Care", nickname="Monthly")
+        cls.localstripe.create_plan(f"plan_{run}_y", 25000, "eur", "year", product="Care", nickname="Yearly")
+        cls.localstripe.create_plan(f"plan_{run}_usd", 3000, "usd", "month", product="Care US")
+        stripe_vat = cls.localstripe.create_tax_rate(f"VAT {run}", 20.0)
+        cls.env["vita.stripe.plan"]._sync_catalogue_from_stripe()
+        Plan = cls.env["vita.stripe.plan"]
+        cls.plan_monthly = Plan.search([("stripe_id", "=", f"plan_{run}_m")])
+        cls.plan_yearly = Plan.search([("stripe_id", "=", f"plan_{run}_y")])
+        cls.plan_usd = Plan.search([("stripe_id", "=", f"plan_{run}_usd")])
+        cls.vat = cls.env["vita.stripe.tax.rate"].search([("stripe_id", "=", stripe_vat["id"])])
+        cls.eur_pricelist = cls.env["product.pricelist"].create({"name": "EUR", "currency_id": cls.eur.id})
+        cls.customer = cls.env["res.partner"].create(
+            {"name": f"Customer {run}", "is_company": True, "email": f"billing-{run}@example.com"}
+        )
+        cls.customer.property_product_pricelist = cls.eur_pricelist
+        cls.contact = cls.env["res.partner"].create(
+            {"name": "Alice Contact", "parent_id": cls.customer.id, "email": f"alice-{run}@example.com"}
+        )
+        # One Stripe customer per test class, holding a card that pays.
+        cls.stripe_customer_id = cls.customer._vita_stripe_customer(StripeGateway.for_company(cls.env))
+        cls.card = cls.localstripe.give_card(cls.stripe_customer_id)
+
+    def prepare(self, **values):
+        vals = {"name": "Care for the team", "partner_id": self.customer.id, "plan_id": self.plan_monthly.id}
+        vals.update(values)
+        return self.env["vita.subscription"].create(vals)
+
+    def subscribed(self, **values):
+        subscription = self.prepare(**values)
+        subscription._stripe_subscribe()
+        return subscription

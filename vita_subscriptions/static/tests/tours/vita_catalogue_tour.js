@@ -6,8 +6,8 @@ registry.category("web_tour.tours").add("vita_catalogue_tour", {
     url: "/odoo/action-vita_subscriptions.vita_stripe_plan_action",
     steps: () => [
         {
-            content: "The list is empty before the sync",
-            trigger: ".o_list_view .o_view_nocontent",
+            content: "The plans list is open",
+            trigger: ".o_list_view",
         },
         {
             content: "Fetch plans from Stripe",

@@ -1,0 +1,528 @@
+import logging
+from datetime import UTC, datetime, time
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..const import PARAM_PRORATION, STATE_SELECTION, state_from_stripe
+from ..stripe_gateway import StripeGateway
+
+_logger = logging.getLogger(__name__)
+
+# Editing these on a subscribed record is pushed to Stripe.
+STRIPE_SYNCED_FIELDS = {"plan_id", "quantity", "tax_rate_ids", "name", "description"}
+# These cannot change once the customer has subscribed.
+FROZEN_ONCE_SUBSCRIBED = {"partner_id", "first_billing_date", "company_id", "mode"}
+# Stripe subscriptions in these states are over: nothing to push or cancel.
+ENDED_STATES = ("canceled", "incomplete_expired")
+# Stripe bills at noon UTC of the first billing date: still in the future for
+# every time zone on the day before (UTC-12 … UTC+14).
+BILLING_HOUR_UTC = time(12, 0)
+
+
+class VitaSubscription(models.Model):
+    _name = "vita.subscription"
+    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _description = "Stripe subscription"
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, tracking=True, help="Shown to the customer.")
+    description = fields.Text(help="Shown to the customer.")
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        tracking=True,
+        index=True,
+        check_company=True,
+    )
+    commercial_partner_id = fields.Many2one(related="partner_id.commercial_partner_id", store=True, index=True)
+    contact_id = fields.Many2one(
+        "res.partner",
+        string="Primary contact",
+        compute="_compute_contact_id",
+        store=True,
+        precompute=True,
+        readonly=False,
+        required=True,
+        tracking=True,
+        check_company=True,
+        domain="[('commercial_partner_id', '=', commercial_partner_id)]",
+        help="Receives the subscription; the only one who may subscribe, cancel or change the card on the portal.",
+    )
+    plan_id = fields.Many2one(
+        "vita.stripe.plan",
+        string="Billing plan",
+        required=True,
+        tracking=True,
+        check_company=True,
+        domain="[('mode', '=', mode), ('currency_id', '=', currency_id)]",
+    )
+    quantity = fields.Integer(default=1, required=True, tracking=True)
+    first_billing_date = fields.Date(
+        tracking=True,
+        help="Empty: the day the customer subscribes. Nothing is charged before this date.",
+    )
+    currency_id = fields.Many2one(
+        "res.currency", compute="_compute_currency_id", store=True, precompute=True, readonly=True
+    )
+    tax_rate_ids = fields.Many2many(
+        "vita.stripe.tax.rate",
+        string="Taxes",
+        check_company=True,
+        domain="[('mode', '=', mode)]",
+    )
+    unit_amount = fields.Monetary(related="plan_id.amount", string="Unit price")
+    amount_untaxed = fields.Monetary(compute="_compute_amounts", store=True, string="Untaxed amount")
+    amount_tax = fields.Monetary(compute="_compute_amounts", store=True, string="Taxes amount")
+    amount_total = fields.Monetary(compute="_compute_amounts", store=True, string="Total per period")
+    terms = fields.Html("Terms and conditions", default=lambda self: self.env.company.vita_terms)
+    state = fields.Selection(
+        STATE_SELECTION, default="not_subscribed", required=True, readonly=True, tracking=True, index=True, copy=False
+    )
+    mode = fields.Selection(
+        [("test", "Test"), ("live", "Live")],
+        required=True,
+        readonly=True,
+        default=lambda self: self._default_mode(),
+        help="Stripe mode the subscription lives in; test and live records never mix.",
+    )
+    stripe_subscription_id = fields.Char("Stripe subscription", readonly=True, copy=False, index=True)
+    stripe_item_id = fields.Char("Stripe subscription item", readonly=True, copy=False)
+    user_id = fields.Many2one(
+        "res.users", string="Responsible", default=lambda self: self.env.user, tracking=True, check_company=True
+    )
+    next_billing_date = fields.Date(readonly=True, copy=False)
+    cancel_at_period_end = fields.Boolean(readonly=True, copy=False, tracking=True)
+    stripe_anomaly = fields.Char(
+        readonly=True, copy=False, help="What Stripe has that this record cannot represent (left untouched)."
+    )
+    invoice_ids = fields.One2many("account.move", "vita_subscription_id", string="Invoices", readonly=True)
+    invoice_count = fields.Integer(compute="_compute_invoice_count")
+
+    _sql_constraints = [
+        (
+            "stripe_subscription_unique",
+            "UNIQUE(company_id, stripe_subscription_id)",
+            "This Stripe subscription is already linked to another record.",
+        ),
+    ]
+
+    # ------------------------------------------------------------------
+    # Defaults and computes
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _default_mode(self):
+        provider = (
+            self.env["payment.provider"]
+            .sudo()
+            .search([("code", "=", "stripe"), ("company_id", "=", self.env.company.id)], limit=1)
+        )
+        return StripeGateway.mode_of(provider)
+
+    @api.depends("partner_id")
+    def _compute_contact_id(self):
+        for subscription in self:
+            if subscription.contact_id.commercial_partner_id != subscription.partner_id.commercial_partner_id:
+                subscription.contact_id = subscription.partner_id
+
+    @api.depends("partner_id", "company_id")
+    def _compute_currency_id(self):
+        for subscription in self:
+            company = subscription.company_id or self.env.company
+            pricelist = subscription.partner_id.commercial_partner_id.with_company(company).property_product_pricelist
+            subscription.currency_id = pricelist.currency_id or company.currency_id
+
+    @api.depends("plan_id.amount", "quantity", "tax_rate_ids.tax_id", "currency_id")
+    def _compute_amounts(self):
+        for subscription in self:
+            taxes = subscription.tax_rate_ids.tax_id
+            result = (
+                taxes.compute_all(subscription.plan_id.amount, subscription.currency_id, subscription.quantity)
+                if subscription.currency_id
+                else {"total_excluded": 0.0, "total_included": 0.0}
+            )
+            subscription.amount_untaxed = result["total_excluded"]
+            subscription.amount_total = result["total_included"]
+            subscription.amount_tax = result["total_included"] - result["total_excluded"]
+
+    @api.depends("invoice_ids")
+    def _compute_invoice_count(self):
+        counts = dict(
+            self.env["account.move"]._read_group(
+                [("vita_subscription_id", "in", self.ids)], ["vita_subscription_id"], ["__count"]
+            )
+        )
+        for subscription in self:
+            subscription.invoice_count = counts.get(subscription, 0)
+
+    def _compute_access_url(self):
+        for subscription in self:
+            subscription.access_url = f"/my/subscriptions/{subscription.id}"
+
+    # ------------------------------------------------------------------
+    # Constraints
+    # ------------------------------------------------------------------
+
+    @api.constrains("plan_id", "currency_id")
+    def _check_plan_currency(self):
+        for subscription in self:
+            if subscription.plan_id.currency_id != subscription.currency_id:
+                raise ValidationError(
+                    self.env._(
+                        "The billing plan is in %(plan_currency)s but the customer is billed in %(currency)s. "
+                        "Choose a plan in %(currency)s.",
+                        plan_currency=subscription.plan_id.currency_id.name,
+                        currency=subscription.currency_id.name,
+                    )
+                )
+
+    @api.constrains("plan_id", "tax_rate_ids", "mode")
+    def _check_mode(self):
+        for subscription in self:
+            records = [*subscription.plan_id, *subscription.tax_rate_ids]
+            wrong = [record for record in records if record.mode != subscription.mode]
+            if wrong:
+                raise ValidationError(
+                    self.env._(
+                        "%(record)s comes from Stripe's %(other)s mode, but this subscription is in %(mode)s mode.",
+                        record=wrong[0].display_name,
+                        other=wrong[0].mode,
+                        mode=subscription.mode,
+                    )
+                )
+
+    @api.constrains("quantity")
+    def _check_quantity(self):
+        if any(subscription.quantity <= 0 for subscription in self):
+            raise ValidationError(self.env._("The quantity must be greater than zero."))
+
+    @api.constrains("first_billing_date")
+    def _check_first_billing_date(self):
+        today = fields.Date.context_today(self)
+        for subscription in self:
+            if (
+                subscription.state == "not_subscribed"
+                and subscription.first_billing_date
+                and (subscription.first_billing_date < today)
+            ):
+                raise ValidationError(self.env._("The first billing date cannot be in the past."))
+
+    @api.constrains("contact_id", "partner_id")
+    def _check_contact(self):
+        for subscription in self:
+            if subscription.contact_id.commercial_partner_id != subscription.partner_id.commercial_partner_id:
+                raise ValidationError(
+                    self.env._(
+                        "The primary contact must be %(customer)s or one of its contacts.",
+                        customer=subscription.partner_id.commercial_partner_id.display_name,
+                    )
+                )
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+
+    def write(self, vals):
+        subscribed = self.filtered("stripe_subscription_id")
+        frozen = FROZEN_ONCE_SUBSCRIBED.intersection(vals)
+        if subscribed and frozen and not self.env.context.get("vita_from_stripe"):
+            names = ", ".join(self._fields[name].get_description(self.env)["string"] for name in sorted(frozen))
+            raise UserError(self.env._("These fields cannot change once the customer has subscribed: %s", names))
+        result = super().write(vals)
+        changed = STRIPE_SYNCED_FIELDS.intersection(vals)
+        if changed and not self.env.context.get("vita_from_stripe"):
+            # Stripe refusing raises: the whole transaction, this write
+            # included, is rolled back.
+            for subscription in subscribed.filtered(lambda s: s.state not in ENDED_STATES):
+                subscription._stripe_push_changes(changed)
+        return result
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_cancel_in_stripe(self):
+        """Not subscribed: delete. Test mode: cancel in Stripe, then delete
+        (managers only). Live and ever subscribed: refuse, cancel instead."""
+        subscribed = self.filtered("stripe_subscription_id")
+        live = subscribed.filtered(lambda s: s.mode == "live")
+        if live:
+            raise UserError(
+                self.env._(
+                    "%(name)s was subscribed in live mode and cannot be deleted: cancel it instead.",
+                    name=live[0].display_name,
+                )
+            )
+        if subscribed and not self.env.user.has_group("vita_subscriptions.group_subscription_manager"):
+            raise UserError(self.env._("Only subscription managers can delete a subscribed test subscription."))
+        for subscription in subscribed.filtered(lambda s: s.state not in ENDED_STATES):
+            subscription._stripe_cancel(now=True)
+
+    # ------------------------------------------------------------------
+    # Stripe
+    # ------------------------------------------------------------------
+
+    def _gateway(self):
+        self.ensure_one()
+        gateway = StripeGateway.for_company(self.env, self.company_id)
+        if gateway.mode != self.mode:
+            raise UserError(
+                self.env._(
+                    "%(name)s is a %(mode)s-mode subscription but Stripe is now in %(current)s mode.",
+                    name=self.display_name,
+                    mode=self.mode,
+                    current=gateway.mode,
+                )
+            )
+        return gateway
+
+    def _stripe_metadata(self):
+        # Real Stripe also has a `description` field on subscriptions; the
+        # metadata carries name and description the same way on every API
+        # version (and on localstripe).
+        return {
+            "odoo_subscription_id": str(self.id),
+            "odoo_name": (self.name or "")[:500],
+            "odoo_description": (self.description or "")[:500],
+        }
+
+    def _first_billing_timestamp(self):
+        """Unix time Stripe starts billing, or None for "now"."""
+        today = fields.Date.context_today(self)
+        if not self.first_billing_date or self.first_billing_date <= today:
+            return None
+        moment = datetime.combine(self.first_billing_date, BILLING_HOUR_UTC, tzinfo=UTC)
+        return int(moment.timestamp())
+
+    def _stripe_start_params(self):
+        """Either a billing cycle anchor or a trial end for a future start.
+
+        Stripe accepts a billing_cycle_anchor at most one interval ahead;
+        without proration nothing is charged until then. Further ahead, a
+        trial until that date gives the same result.
+        https://docs.stripe.com/billing/subscriptions/billing-cycle
+        """
+        timestamp = self._first_billing_timestamp()
+        if timestamp is None:
+            return {}
+        plan = self.plan_id
+        one_interval_ahead = fields.Date.context_today(self) + relativedelta(
+            **{f"{plan.interval}s": plan.interval_count}
+        )
+        if self.first_billing_date <= one_interval_ahead:
+            return {"billing_cycle_anchor": timestamp, "proration_behavior": "none"}
+        return {"trial_end": timestamp}
+
+    def _stripe_subscribe(self):
+        """Create the Stripe subscription; the customer's default card pays.
+
+        Called when the customer subscribes on the portal. The idempotency
+        key covers every value sent, so a double click or a retried request
+        returns the first subscription instead of creating a second one.
+        """
+        self.ensure_one()
+        if self.stripe_subscription_id or self.state != "not_subscribed":
+            raise UserError(self.env._("%s is already subscribed.", self.display_name))
+        if not self.plan_id.active:
+            raise UserError(self.env._("The billing plan %s is no longer offered in Stripe.", self.plan_id.name))
+        gateway = self._gateway()
+        customer_id = self.partner_id._vita_stripe_customer(gateway)
+        start = self._stripe_start_params()
+        tax_rates = self.tax_rate_ids.mapped("stripe_id")
+        item = {"plan": self.plan_id.stripe_id, "quantity": self.quantity}
+        if tax_rates:
+            item["tax_rates"] = tax_rates
+        key = gateway.idempotency_key(
+            self, "subscribe", self.plan_id.stripe_id, self.quantity, *tax_rates, *start.items()
+        )
+        stripe_subscription = gateway.create_subscription(
+            customer_id, item, self._stripe_metadata(), start, idempotency_key=key
+        )
+        self.with_context(vita_from_stripe=True).write(
+            {
+                "stripe_subscription_id": stripe_subscription.id,
+                "first_billing_date": self.first_billing_date if start else fields.Date.context_today(self),
+            }
+        )
+        self._apply_stripe_subscription(stripe_subscription)
+        return stripe_subscription
+
+    def _stripe_push_changes(self, changed):
+        """Send the changed values of a subscribed record to Stripe."""
+        self.ensure_one()
+        params = {"metadata": self._stripe_metadata()}
+        if changed & {"plan_id", "quantity", "tax_rate_ids"}:
+            item = {"id": self.stripe_item_id, "plan": self.plan_id.stripe_id, "quantity": self.quantity}
+            tax_rates = self.tax_rate_ids.mapped("stripe_id")
+            if tax_rates:
+                item["tax_rates"] = tax_rates
+            elif "tax_rate_ids" in changed:
+                item["tax_rates"] = ""  # Stripe clears an item's tax rates with an empty string.
+            params["items"] = [item]
+            if not self.env["ir.config_parameter"].sudo().get_param(PARAM_PRORATION):
+                # Stripe's default for updates is create_prorations.
+                params["proration_behavior"] = "none"
+        stripe_subscription = self._gateway().update_subscription(self.stripe_subscription_id, params)
+        self._apply_stripe_subscription(stripe_subscription)
+
+    def _stripe_cancel(self, now):
+        self.ensure_one()
+        gateway = self._gateway()
+        if now:
+            stripe_subscription = gateway.cancel_subscription(self.stripe_subscription_id)
+        else:
+            stripe_subscription = gateway.update_subscription(
+                self.stripe_subscription_id, {"cancel_at_period_end": True}
+            )
+        self._apply_stripe_subscription(stripe_subscription)
+
+    def _apply_stripe_subscription(self, stripe_subscription):
+        """Make this record tell what ``stripe_subscription`` says.
+
+        The state comes from the one status table (const.py); a status we do
+        not know and a subscription with several items are flagged for the
+        responsible user, never silently changed.
+        """
+        self.ensure_one()
+        items = stripe_subscription["items"].data if "items" in stripe_subscription else []
+        vals = {
+            "cancel_at_period_end": bool(stripe_subscription.cancel_at_period_end),
+            "next_billing_date": _next_billing_date(stripe_subscription, items),
+        }
+        anomalies = []
+        if len(items) > 1:
+            anomalies.append(self.env._("The Stripe subscription has %s items; only one is supported.", len(items)))
+        elif items:
+            vals["stripe_item_id"] = items[0].id
+        state = state_from_stripe(stripe_subscription.status, _first_billing_ahead(stripe_subscription))
+        if state is None:
+            anomalies.append(self.env._("Stripe status “%s” is unknown to Odoo.", stripe_subscription.status))
+            _logger.warning(
+                "Subscription %s: unknown Stripe status %s kept as %s",
+                self.id,
+                stripe_subscription.status,
+                self.state,
+            )
+        else:
+            vals["state"] = state
+        anomaly = " ".join(anomalies) or False
+        if anomaly and anomaly != self.stripe_anomaly:
+            self._flag_for_responsible(anomaly)
+        vals["stripe_anomaly"] = anomaly
+        self.with_context(vita_from_stripe=True).write(vals)
+
+    def _flag_for_responsible(self, note):
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=self.env._("Check this subscription in Stripe"),
+            note=note,
+            user_id=(self.user_id or self.env.user).id,
+        )
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_send_email(self):
+        self.ensure_one()
+        template = self.env.ref("vita_subscriptions.mail_template_subscription", raise_if_not_found=False)
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "mail.compose.message",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {
+                "default_model": self._name,
+                "default_res_ids": self.ids,
+                "default_template_id": template.id if template else False,
+                "default_composition_mode": "comment",
+                "default_email_layout_xmlid": "mail.mail_notification_layout_with_responsible_signature",
+                "force_email": True,
+            },
+        }
+
+    def action_preview(self):
+        self.ensure_one()
+        return {"type": "ir.actions.act_url", "target": "self", "url": self.get_portal_url()}
+
+    def action_cancel(self):
+        self.ensure_one()
+        self._check_can_cancel()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Cancel subscription"),
+            "res_model": "vita.subscription.cancel",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_subscription_id": self.id},
+        }
+
+    def _check_can_cancel(self):
+        if not self.stripe_subscription_id or self.state in ENDED_STATES:
+            raise UserError(self.env._("Only a running subscription can be cancelled."))
+
+    def action_cancel_now(self):
+        for subscription in self:
+            subscription._check_can_cancel()
+            subscription._stripe_cancel(now=True)
+
+    def action_cancel_at_period_end(self):
+        for subscription in self:
+            subscription._check_can_cancel()
+            if not subscription.cancel_at_period_end:
+                subscription._stripe_cancel(now=False)
+
+    def _can_reactivate(self):
+        self.ensure_one()
+        return bool(self.stripe_subscription_id and self.cancel_at_period_end and self.state not in ENDED_STATES)
+
+    def action_reactivate(self):
+        for subscription in self:
+            if not subscription._can_reactivate():
+                raise UserError(
+                    self.env._(
+                        "Only a subscription cancelled at the end of its billing period, "
+                        "and not ended yet, can be reactivated."
+                    )
+                )
+            stripe_subscription = subscription._gateway().update_subscription(
+                subscription.stripe_subscription_id, {"cancel_at_period_end": False}
+            )
+            subscription._apply_stripe_subscription(stripe_subscription)
+
+    def action_sync_from_stripe(self):
+        for subscription in self.filtered("stripe_subscription_id"):
+            subscription._apply_stripe_subscription(
+                subscription._gateway().retrieve_subscription(subscription.stripe_subscription_id)
+            )
+
+    def action_view_invoices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
+        action["domain"] = [("vita_subscription_id", "=", self.id)]
+        action["context"] = {"default_move_type": "out_invoice", "create": False}
+        return action
+
+
+def _first_billing_ahead(stripe_subscription):
+    """Whether Stripe has not reached the first billing date yet."""
+    now = datetime.now(UTC).timestamp()
+    start = max(
+        getattr(stripe_subscription, "trial_end", None) or 0,
+        getattr(stripe_subscription, "billing_cycle_anchor", None) or 0,
+    )
+    return start > now
+
+
+def _next_billing_date(stripe_subscription, items):
+    """Where the current period ends; newer API versions keep it on items."""
+    period_end = (getattr(items[0], "current_period_end", None) if items else None) or getattr(
+        stripe_subscription, "current_period_end", None
+    )
+    if stripe_subscription.status in ENDED_STATES or not period_end:
+        return False
+    return datetime.fromtimestamp(period_end, UTC).date()

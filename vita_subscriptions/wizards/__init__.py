@@ -1,0 +1,1 @@
+from . import vita_subscription_cancel

@@ -1,0 +1,26 @@
+from odoo import fields, models
+
+
+class VitaSubscriptionCancel(models.TransientModel):
+    _name = "vita.subscription.cancel"
+    _description = "Cancel a subscription"
+
+    subscription_id = fields.Many2one("vita.subscription", required=True, ondelete="cascade")
+    when = fields.Selection(
+        [
+            ("period_end", "At the end of the billing period"),
+            ("now", "Now"),
+        ],
+        required=True,
+        default="period_end",
+        help="At the end of the billing period: the customer keeps the service until then and you may still "
+        "reactivate it. Now: Stripe stops billing at once; this cannot be undone.",
+    )
+
+    def action_confirm(self):
+        self.ensure_one()
+        if self.when == "now":
+            self.subscription_id.action_cancel_now()
+        else:
+            self.subscription_id.action_cancel_at_period_end()
+        return {"type": "ir.actions.act_window_close"}
