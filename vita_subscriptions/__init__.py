@@ -1,6 +1,7 @@
 import secrets
 import string
 
+from . import controllers
 from . import models
 from . import wizards
 

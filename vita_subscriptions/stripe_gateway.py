@@ -250,3 +250,11 @@ class StripeGateway:
     def retrieve_subscription(self, subscription_id) -> stripe.Subscription:
         with self._errors_as_user_errors("subscriptions.retrieve"):
             return self.client.v1.subscriptions.retrieve(subscription_id)
+
+    # ------------------------------------------------------------------
+    # Portal: cards and setup intents
+    # ------------------------------------------------------------------
+
+    # ------------------------------------------------------------------
+    # Webhooks and invoices
+    # ------------------------------------------------------------------

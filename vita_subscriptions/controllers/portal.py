@@ -1,0 +1,1 @@
+"""Customer portal: /my/subscriptions, /my/credit_card."""
