@@ -22,11 +22,15 @@
         "views/vita_stripe_tax_rate_views.xml",
         "views/res_config_settings_views.xml",
         "views/vita_subscriptions_menus.xml",
+        "views/vita_subscription_templates.xml",
     ],
     "demo": [
         "demo/vita_subscription_demo.xml",
     ],
     "assets": {
+        "web.assets_frontend": [
+            "vita_subscriptions/static/src/js/**/*",
+        ],
         "web.assets_tests": [
             "vita_subscriptions/static/tests/tours/**/*",
         ],

@@ -255,6 +255,88 @@ class StripeGateway:
     # Portal: cards and setup intents
     # ------------------------------------------------------------------
 
+    def create_setup_intent(self, customer_id, idempotency_key) -> stripe.SetupIntent:
+        """A SetupIntent the page confirms with Stripe.js (3-D Secure
+        included); card data never reaches Odoo.
+        https://docs.stripe.com/api/setup_intents/create"""
+        params: stripe.params.SetupIntentCreateParams = {
+            "customer": customer_id,
+            "usage": "off_session",
+            "payment_method_types": ["card"],
+        }
+        with self._errors_as_user_errors("setup_intents.create"):
+            return self.client.v1.setup_intents.create(params=params, options={"idempotency_key": idempotency_key})
+
+    def make_default_card(self, customer_id, payment_method_id):
+        """Attach the card to the customer if needed and make it the default
+        for the customer's invoices (subscriptions without their own default
+        follow it). A card of another customer is refused."""
+        with self._errors_as_user_errors("payment_methods.attach"):
+            payment_method = self.client.v1.payment_methods.retrieve(payment_method_id)
+            owner = payment_method.customer
+            owner_id = owner if isinstance(owner, str) or owner is None else owner.id
+            if owner_id and owner_id != customer_id:
+                raise UserError(self.env._("This card cannot be used here."))
+            if not owner_id:
+                attach: stripe.params.PaymentMethodAttachParams = {"customer": customer_id}
+                self.client.v1.payment_methods.attach(payment_method_id, params=attach)
+        params: stripe.params.CustomerUpdateParams = {
+            "invoice_settings": {"default_payment_method": payment_method_id}
+        }
+        with self._errors_as_user_errors("customers.update"):
+            self.client.v1.customers.update(customer_id, params=params)
+        return payment_method
+
+    def default_card(self, customer_id):
+        """Brand, last 4 digits and expiry of the customer's default card,
+        read live (Odoo stores none of it), or None."""
+        params: stripe.params.CustomerRetrieveParams = {"expand": ["invoice_settings.default_payment_method"]}
+        with self._errors_as_user_errors("customers.retrieve"):
+            customer = self.client.v1.customers.retrieve(customer_id, params=params)
+        settings = getattr(customer, "invoice_settings", None)
+        payment_method = getattr(settings, "default_payment_method", None) if settings else None
+        if not payment_method or isinstance(payment_method, str) or not getattr(payment_method, "card", None):
+            return None
+        card = payment_method.card
+        return {
+            "id": payment_method.id,
+            "brand": (card.brand or "").title(),
+            "last4": card.last4,
+            "exp_month": card.exp_month,
+            "exp_year": card.exp_year,
+        }
+
+    def first_payment(self, invoice_id):
+        """Status and client secret of the payment of an invoice.
+
+        Current API versions give the secret as the invoice's
+        ``confirmation_secret`` and the PaymentIntent under ``payments``;
+        older ones (and localstripe) as ``payment_intent``.
+        https://docs.stripe.com/changelog/basil/2025-03-31/add-support-for-multiple-partial-payments-on-invoices
+        """
+        current: stripe.params.InvoiceRetrieveParams = {
+            "expand": ["confirmation_secret", "payments.data.payment.payment_intent"]
+        }
+        try:
+            invoice = self.client.v1.invoices.retrieve(invoice_id, params=current)
+            payments = invoice.payments.data if getattr(invoice, "payments", None) else []
+            intent = payments[0].payment.payment_intent if payments else None
+            secret = invoice.confirmation_secret.client_secret if invoice.confirmation_secret else None
+        except stripe.InvalidRequestError:
+            older: stripe.params.InvoiceRetrieveParams = {"expand": ["payment_intent"]}
+            with self._errors_as_user_errors("invoices.retrieve"):
+                invoice = self.client.v1.invoices.retrieve(invoice_id, params=older)
+            intent = getattr(invoice, "payment_intent", None)
+            secret = intent.client_secret if intent and not isinstance(intent, str) else None
+        if intent is None or isinstance(intent, str):
+            return {"status": None, "client_secret": secret, "error": None}
+        error = getattr(intent, "last_payment_error", None)
+        return {
+            "status": intent.status,
+            "client_secret": secret or intent.client_secret,
+            "error": getattr(error, "message", None) if error else None,
+        }
+
     # ------------------------------------------------------------------
     # Webhooks and invoices
     # ------------------------------------------------------------------

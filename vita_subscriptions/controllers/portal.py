@@ -1,1 +1,305 @@
-"""Customer portal: /my/subscriptions, /my/credit_card."""
+"""Customer portal: /my/subscriptions, /my/credit_card.
+
+Who may do what (SPEC §5):
+- the primary contact, logged in: view, subscribe, cancel, reactivate, change the card;
+- a visitor holding the e-mailed access token: view and subscribe;
+- other users of the same customer: view;
+- anyone else: 404 (no existence leak), or the login page when anonymous without token.
+Every state-changing request is a POST checked against Odoo's CSRF token.
+"""
+
+from werkzeug.exceptions import NotFound
+
+from odoo import http
+from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.portal.controllers.portal import pager as portal_pager
+from odoo.exceptions import UserError
+from odoo.http import request
+from odoo.tools import consteq
+
+from ..const import PARAM_PORTAL_ENABLED, PARAM_STRIPE_JS_URL
+from ..stripe_gateway import StripeGateway
+
+DEFAULT_STRIPE_JS_URL = "https://js.stripe.com/v3/"
+PAGE_SIZE = 20
+# Roles, from most to least powerful.
+OWNER, TOKEN, VIEWER = "owner", "token", "viewer"
+
+
+class VitaSubscriptionPortal(CustomerPortal):
+    # ------------------------------------------------------------------
+    # Helpers
+    # ------------------------------------------------------------------
+
+    @staticmethod
+    def _vita_portal_enabled():
+        return bool(request.env["ir.config_parameter"].sudo().get_param(PARAM_PORTAL_ENABLED))
+
+    @staticmethod
+    def _vita_domain():
+        partner = request.env.user.partner_id
+        return [("commercial_partner_id", "=", partner.commercial_partner_id.id)]
+
+    def _vita_access(self, subscription_id, access_token=None):
+        """The subscription (sudo) and the visitor's role, or NotFound."""
+        subscription_sudo = request.env["vita.subscription"].sudo().browse(subscription_id).exists()
+        if not subscription_sudo:
+            raise NotFound()
+        user = request.env.user
+        if not user._is_public() and user.partner_id == subscription_sudo.contact_id:
+            return subscription_sudo, OWNER
+        if access_token and subscription_sudo.access_token and consteq(subscription_sudo.access_token, access_token):
+            return subscription_sudo, TOKEN
+        if not user._is_public():
+            same_customer = user.partner_id.commercial_partner_id == subscription_sudo.commercial_partner_id
+            if same_customer or subscription_sudo.with_user(user).has_access("read"):
+                return subscription_sudo, VIEWER
+        raise NotFound()
+
+    @staticmethod
+    def _vita_check_csrf(csrf_token):
+        if not request.validate_csrf(csrf_token):
+            raise UserError(request.env._("Your session expired: reload the page and try again."))
+
+    def _vita_require(self, role, allowed):
+        if role not in allowed:
+            raise UserError(request.env._("Only the primary contact of this subscription may do this."))
+
+    @staticmethod
+    def _vita_stripe_js_values(company):
+        provider = StripeGateway.provider_of(request.env, company)
+        params = request.env["ir.config_parameter"].sudo()
+        return {
+            "stripe_js_url": params.get_param(PARAM_STRIPE_JS_URL) or DEFAULT_STRIPE_JS_URL,
+            "stripe_publishable_key": provider.sudo().stripe_publishable_key,
+        }
+
+    @staticmethod
+    def _vita_saved_card(subscription_sudo):
+        """The customer's default card, live from Stripe, when it has one."""
+        partner_sudo = subscription_sudo.commercial_partner_id.with_company(subscription_sudo.company_id)
+        customer_id = partner_sudo[f"vita_stripe_customer_{subscription_sudo.mode}_id"]
+        if not customer_id:
+            return None
+        return subscription_sudo._gateway().default_card(customer_id)
+
+    @staticmethod
+    def _vita_json_error(error):
+        return {"error": str(error.args[0]) if error.args else str(error)}
+
+    # ------------------------------------------------------------------
+    # Home and list
+    # ------------------------------------------------------------------
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "vita_subscription_count" in counters:
+            values["vita_subscription_count"] = (
+                request.env["vita.subscription"].sudo().search_count(self._vita_domain())
+                if self._vita_portal_enabled()
+                else 0
+            )
+        return values
+
+    def _prepare_portal_layout_values(self):
+        values = super()._prepare_portal_layout_values()
+        values["vita_portal_enabled"] = self._vita_portal_enabled()
+        return values
+
+    @http.route(
+        ["/my/subscriptions", "/my/subscriptions/page/<int:page>"],
+        type="http",
+        auth="user",
+        website=True,
+        methods=["GET"],
+    )
+    def portal_my_vita_subscriptions(self, page=1, sortby=None, **kw):
+        if not self._vita_portal_enabled():
+            raise NotFound()
+        Subscription = request.env["vita.subscription"].sudo()
+        sortings = {
+            "date": {"label": request.env._("Newest"), "order": "id desc"},
+            "name": {"label": request.env._("Name"), "order": "name"},
+            "state": {"label": request.env._("Status"), "order": "state, id desc"},
+        }
+        sortby = sortby if sortby in sortings else "date"
+        domain = self._vita_domain()
+        pager = portal_pager(
+            url="/my/subscriptions",
+            url_args={"sortby": sortby},
+            total=Subscription.search_count(domain),
+            page=page,
+            step=PAGE_SIZE,
+        )
+        subscriptions = Subscription.search(
+            domain, order=sortings[sortby]["order"], limit=PAGE_SIZE, offset=pager["offset"]
+        )
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "page_name": "vita_subscriptions",
+                "subscriptions": subscriptions,
+                "pager": pager,
+                "searchbar_sortings": sortings,
+                "sortby": sortby,
+                "default_url": "/my/subscriptions",
+            }
+        )
+        return request.render("vita_subscriptions.portal_my_subscriptions", values)
+
+    # ------------------------------------------------------------------
+    # Detail and actions
+    # ------------------------------------------------------------------
+
+    @http.route("/my/subscriptions/<int:subscription_id>", type="http", auth="public", website=True, methods=["GET"])
+    def portal_vita_subscription(self, subscription_id, access_token=None, **kw):
+        if request.env.user._is_public() and not access_token:
+            return request.redirect(f"/web/login?redirect=/my/subscriptions/{subscription_id}")
+        subscription_sudo, role = self._vita_access(subscription_id, access_token)
+        can_subscribe = role in (OWNER, TOKEN) and subscription_sudo.state == "not_subscribed"
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "page_name": "vita_subscription",
+                "subscription": subscription_sudo,
+                "role": role,
+                "access_token": access_token if role == TOKEN else None,
+                "can_subscribe": can_subscribe,
+                "can_manage": role == OWNER,
+                "can_reactivate": role == OWNER and subscription_sudo._can_reactivate(),
+                "invoices": subscription_sudo.invoice_ids.filtered(lambda move: move.state == "posted"),
+                "saved_card": None,
+                "stripe_error": None,
+                "portal_error": request.session.pop("vita_portal_error", None),
+            }
+        )
+        if can_subscribe:
+            try:
+                values.update(self._vita_stripe_js_values(subscription_sudo.company_id))
+                values["saved_card"] = self._vita_saved_card(subscription_sudo)
+            except UserError as error:
+                values["stripe_error"] = str(error)
+        return request.render("vita_subscriptions.portal_subscription_page", values)
+
+    @http.route("/my/subscriptions/<int:subscription_id>/setup_intent", type="json", auth="public", methods=["POST"])
+    def portal_vita_setup_intent(self, subscription_id, csrf_token=None, access_token=None, attempt=None):
+        """A SetupIntent for a new card; ``attempt`` (one per click, kept on
+        network retries) makes the idempotency key."""
+        try:
+            self._vita_check_csrf(csrf_token)
+            subscription_sudo, role = self._vita_access(subscription_id, access_token)
+            self._vita_require(role, (OWNER, TOKEN))
+            gateway = subscription_sudo._gateway()
+            customer_id = subscription_sudo.partner_id._vita_stripe_customer(gateway)
+            key = gateway.idempotency_key(subscription_sudo, "setup-intent", attempt or "")
+            return {"client_secret": gateway.create_setup_intent(customer_id, key).client_secret}
+        except UserError as error:
+            return self._vita_json_error(error)
+
+    @http.route("/my/subscriptions/<int:subscription_id>/subscribe", type="json", auth="public", methods=["POST"])
+    def portal_vita_subscribe(self, subscription_id, csrf_token=None, access_token=None, payment_method_id=None):
+        try:
+            self._vita_check_csrf(csrf_token)
+            subscription_sudo, role = self._vita_access(subscription_id, access_token)
+            self._vita_require(role, (OWNER, TOKEN))
+            return subscription_sudo._portal_subscribe(payment_method_id)
+        except UserError as error:
+            return self._vita_json_error(error)
+
+    @http.route("/my/subscriptions/<int:subscription_id>/authenticated", type="json", auth="public", methods=["POST"])
+    def portal_vita_authenticated(self, subscription_id, csrf_token=None, access_token=None):
+        """After 3-D Secure in the page: Stripe says how it went."""
+        try:
+            self._vita_check_csrf(csrf_token)
+            subscription_sudo, role = self._vita_access(subscription_id, access_token)
+            self._vita_require(role, (OWNER, TOKEN))
+            if not subscription_sudo.stripe_subscription_id:
+                return {"state": subscription_sudo.state}
+            return subscription_sudo._stripe_first_payment_outcome()
+        except UserError as error:
+            return self._vita_json_error(error)
+
+    @http.route(
+        "/my/subscriptions/<int:subscription_id>/cancel", type="http", auth="user", methods=["POST"], website=True
+    )
+    def portal_vita_cancel(self, subscription_id, when="period_end", **kw):
+        subscription_sudo, role = self._vita_access(subscription_id)
+        return self._vita_manage(
+            subscription_sudo,
+            role,
+            subscription_sudo.action_cancel_now if when == "now" else subscription_sudo.action_cancel_at_period_end,
+        )
+
+    @http.route(
+        "/my/subscriptions/<int:subscription_id>/reactivate", type="http", auth="user", methods=["POST"], website=True
+    )
+    def portal_vita_reactivate(self, subscription_id, **kw):
+        subscription_sudo, role = self._vita_access(subscription_id)
+        return self._vita_manage(subscription_sudo, role, subscription_sudo.action_reactivate)
+
+    def _vita_manage(self, subscription_sudo, role, action):
+        url = f"/my/subscriptions/{subscription_sudo.id}"
+        try:
+            self._vita_require(role, (OWNER,))
+            action()
+        except UserError as error:
+            request.env.cr.rollback()
+            request.session["vita_portal_error"] = str(error)
+        return request.redirect(url)
+
+    # ------------------------------------------------------------------
+    # Credit card
+    # ------------------------------------------------------------------
+
+    def _vita_card_customer(self, change=False):
+        """(gateway, Stripe customer id) of the logged-in user's customer,
+        creating the Stripe customer on first need."""
+        partner = request.env.user.partner_id.commercial_partner_id.sudo()
+        if change and not partner._vita_may_change_card(request.env.user):
+            raise UserError(request.env._("Only the primary contact of a subscription may change the card."))
+        gateway = StripeGateway.for_company(request.env, partner.company_id or request.env.company)
+        return gateway, partner._vita_stripe_customer(gateway)
+
+    @http.route("/my/credit_card", type="http", auth="user", website=True, methods=["GET"])
+    def portal_vita_credit_card(self, **kw):
+        values = self._prepare_portal_layout_values()
+        partner = request.env.user.partner_id.commercial_partner_id.sudo()
+        values.update(
+            {
+                "page_name": "vita_credit_card",
+                "card": None,
+                "stripe_error": None,
+                "can_change_card": partner._vita_may_change_card(request.env.user),
+            }
+        )
+        try:
+            gateway, customer_id = self._vita_card_customer()
+            values["card"] = gateway.default_card(customer_id)
+            values.update(self._vita_stripe_js_values(gateway.provider.company_id))
+        except UserError as error:
+            values["stripe_error"] = str(error)
+        return request.render("vita_subscriptions.portal_credit_card_page", values)
+
+    @http.route("/my/credit_card/setup_intent", type="json", auth="user", methods=["POST"])
+    def portal_vita_card_setup_intent(self, csrf_token=None, attempt=None):
+        try:
+            self._vita_check_csrf(csrf_token)
+            gateway, customer_id = self._vita_card_customer(change=True)
+            partner = request.env.user.partner_id.commercial_partner_id
+            key = gateway.idempotency_key(partner, "card-setup-intent", attempt or "")
+            return {"client_secret": gateway.create_setup_intent(customer_id, key).client_secret}
+        except UserError as error:
+            return self._vita_json_error(error)
+
+    @http.route("/my/credit_card/update", type="json", auth="user", methods=["POST"])
+    def portal_vita_card_update(self, csrf_token=None, payment_method_id=None):
+        try:
+            self._vita_check_csrf(csrf_token)
+            if not payment_method_id:
+                raise UserError(request.env._("No card was given."))
+            gateway, customer_id = self._vita_card_customer(change=True)
+            gateway.make_default_card(customer_id, payment_method_id)
+            request.env.user.partner_id.commercial_partner_id.sudo()._vita_card_changed(gateway, payment_method_id)
+            return {"state": "updated"}
+        except UserError as error:
+            return self._vita_json_error(error)

@@ -59,3 +59,44 @@ class ResPartner(models.Model):
         )
         partner_sudo[field] = customer.id
         return customer.id
+
+    def _vita_card_changed(self, gateway, payment_method_id):
+        """A new default card: running subscriptions that carry their own
+        default payment method (set in the Stripe dashboard) switch to it
+        too; the others already follow the customer's default."""
+        self.ensure_one()
+        running = (
+            self.env["vita.subscription"]
+            .sudo()
+            .search(
+                [
+                    ("commercial_partner_id", "=", self.commercial_partner_id.id),
+                    ("mode", "=", gateway.mode),
+                    ("stripe_subscription_id", "!=", False),
+                    ("state", "not in", ("canceled", "incomplete_expired")),
+                ]
+            )
+        )
+        for subscription in running:
+            stripe_subscription = gateway.retrieve_subscription(subscription.stripe_subscription_id)
+            current = getattr(stripe_subscription, "default_payment_method", None)
+            current_id = current if isinstance(current, str) or current is None else current.id
+            if current_id and current_id != payment_method_id:
+                gateway.update_subscription(
+                    subscription.stripe_subscription_id, {"default_payment_method": payment_method_id}
+                )
+            subscription.message_post(body=self.env._("The customer replaced the card used for payments."))
+
+    def _vita_may_change_card(self, user):
+        """The customer itself or the primary contact of one of its
+        subscriptions may replace the card."""
+        commercial = self.commercial_partner_id
+        if user.partner_id == commercial:
+            return True
+        return bool(
+            self.env["vita.subscription"]
+            .sudo()
+            .search_count(
+                [("commercial_partner_id", "=", commercial.id), ("contact_id", "=", user.partner_id.id)], limit=1
+            )
+        )

@@ -93,6 +93,9 @@ class VitaSubscription(models.Model):
     )
     stripe_subscription_id = fields.Char("Stripe subscription", readonly=True, copy=False, index=True)
     stripe_item_id = fields.Char("Stripe subscription item", readonly=True, copy=False)
+    stripe_attempt = fields.Integer(
+        readonly=True, copy=False, help="Abandoned subscribe attempts (declined card, failed 3-D Secure)."
+    )
     user_id = fields.Many2one(
         "res.users", string="Responsible", default=lambda self: self.env.user, tracking=True, check_company=True
     )
@@ -336,7 +339,7 @@ class VitaSubscription(models.Model):
         if tax_rates:
             item["tax_rates"] = tax_rates
         key = gateway.idempotency_key(
-            self, "subscribe", self.plan_id.stripe_id, self.quantity, *tax_rates, *start.items()
+            self, "subscribe", self.stripe_attempt, self.plan_id.stripe_id, self.quantity, *tax_rates, *start.items()
         )
         stripe_subscription = gateway.create_subscription(
             customer_id, item, self._stripe_metadata(), start, idempotency_key=key
@@ -349,6 +352,71 @@ class VitaSubscription(models.Model):
         )
         self._apply_stripe_subscription(stripe_subscription)
         return stripe_subscription
+
+    def _stripe_abandon(self):
+        """Undo a subscribe attempt whose first payment failed.
+
+        Stripe keeps such a subscription ``incomplete`` for 23 hours; we
+        cancel it at once so nothing stays half-created, and the next
+        attempt gets a new idempotency key.
+        """
+        self.ensure_one()
+        if self.stripe_subscription_id:
+            self._gateway().cancel_subscription(self.stripe_subscription_id)
+        self.with_context(vita_from_stripe=True).write(
+            {
+                "stripe_subscription_id": False,
+                "stripe_item_id": False,
+                "state": "not_subscribed",
+                "next_billing_date": False,
+                "stripe_attempt": self.stripe_attempt + 1,
+            }
+        )
+
+    def _stripe_first_payment_outcome(self, stripe_subscription=None):
+        """After subscribing (or after 3-D Secure in the page): what the page
+        must do next. Returns a dict for the portal's JavaScript."""
+        self.ensure_one()
+        gateway = self._gateway()
+        if stripe_subscription is None:
+            stripe_subscription = gateway.retrieve_subscription(self.stripe_subscription_id)
+            self._apply_stripe_subscription(stripe_subscription)
+        if self.state != "incomplete":
+            return {"state": self.state}
+        invoice = stripe_subscription.latest_invoice
+        invoice_id = invoice if isinstance(invoice, str) else invoice.id
+        payment = gateway.first_payment(invoice_id)
+        if payment["status"] == "requires_action" and payment["client_secret"]:
+            return {"state": self.state, "requires_action": True, "client_secret": payment["client_secret"]}
+        self._stripe_abandon()
+        return {
+            "state": self.state,
+            "error": self.env._(
+                "The payment failed: %s Please try another card.",
+                payment["error"] or self.env._("your card was declined or not authenticated."),
+            ),
+        }
+
+    def _portal_subscribe(self, payment_method_id=None):
+        """Subscribe from the portal with a new card (confirmed SetupIntent)
+        or the customer's saved default card.
+
+        The row lock makes a double click wait for the first click and then
+        find the subscription already subscribed: one Stripe subscription.
+        """
+        self.ensure_one()
+        self.env.cr.execute("SELECT id FROM vita_subscription WHERE id = %s FOR NO KEY UPDATE", [self.id])
+        self.invalidate_recordset()
+        if self.state != "not_subscribed":
+            return {"state": self.state}
+        gateway = self._gateway()
+        customer_id = self.partner_id._vita_stripe_customer(gateway)
+        if payment_method_id:
+            gateway.make_default_card(customer_id, payment_method_id)
+        elif not gateway.default_card(customer_id):
+            raise UserError(self.env._("No saved card: please enter a card."))
+        stripe_subscription = self._stripe_subscribe()
+        return self._stripe_first_payment_outcome(stripe_subscription)
 
     def _stripe_push_changes(self, changed):
         """Send the changed values of a subscribed record to Stripe."""

@@ -14,7 +14,7 @@ import stripe
 
 from odoo.tests import TransactionCase
 
-from ..const import PARAM_STRIPE_API_BASE
+from ..const import PARAM_STRIPE_API_BASE, PARAM_STRIPE_JS_URL
 from ..stripe_gateway import StripeGateway
 
 TEST_SECRET_KEY = "sk_test_vitatests4242"
@@ -138,6 +138,7 @@ class VitaCase(TransactionCase):
         cls.stripe_url = localstripe_url()
         cls.localstripe = LocalStripe(cls.stripe_url)
         cls.env["ir.config_parameter"].sudo().set_param(PARAM_STRIPE_API_BASE, cls.stripe_url)
+        cls.env["ir.config_parameter"].sudo().set_param(PARAM_STRIPE_JS_URL, f"{cls.stripe_url}/js.stripe.com/v3/")
         cls.provider = cls.env.ref("payment.payment_provider_stripe")
         cls.provider.write(
             {
@@ -190,6 +191,15 @@ class SubscriptionCase(VitaCase):
         # One Stripe customer per test class, holding a card that pays.
         cls.stripe_customer_id = cls.customer._vita_stripe_customer(StripeGateway.for_company(cls.env))
         cls.card = cls.localstripe.give_card(cls.stripe_customer_id)
+
+    def setUp(self):
+        super().setUp()
+        # The Stripe customer outlives each test's rollback: give it back the
+        # class's working card in case a test made another card the default.
+        self.localstripe._post(
+            f"customers/{self.stripe_customer_id}",
+            json={"invoice_settings": {"default_payment_method": self.card["id"]}},
+        )
 
     def prepare(self, **values):
         vals = {"name": "Care for the team", "partner_id": self.customer.id, "plan_id": self.plan_monthly.id}

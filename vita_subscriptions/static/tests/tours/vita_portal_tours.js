@@ -1,0 +1,99 @@
+import { registry } from "@web/core/registry";
+
+const tours = registry.category("web_tour.tours");
+
+/** Type a card into localstripe's fake card element. */
+function fillCard(number) {
+    return [
+        { content: "Card number", trigger: ".o_vita_card_element input[placeholder=number]", run: `edit ${number}` },
+        { trigger: ".o_vita_card_element input[placeholder=exp_month]", run: "edit 12" },
+        { trigger: ".o_vita_card_element input[placeholder=exp_year]", run: "edit 34" },
+        { trigger: ".o_vita_card_element input[placeholder=cvc]", run: "edit 123" },
+        { trigger: ".o_vita_card_element input[placeholder=postal_code]", run: "edit 75001" },
+    ];
+}
+
+function expectState(state) {
+    return { content: `State is ${state}`, trigger: `.o_vita_subscription_page .o_vita_state[data-state=${state}]` };
+}
+
+const complete3ds = { content: "Complete 3-D Secure", trigger: "button:contains('Complete authentication')", run: "click" };
+const fail3ds = { content: "Fail 3-D Secure", trigger: "button:contains('Fail authentication')", run: "click" };
+
+tours.add("vita_portal_subscribe_tour", {
+    steps: () => [
+        { content: "Terms above the button", trigger: ".o_vita_terms:contains('Terms for the tour')" },
+        ...fillCard("4242424242424242"),
+        { content: "Subscribe", trigger: ".o_vita_submit", run: "click" },
+        expectState("active"),
+    ],
+});
+
+tours.add("vita_portal_declined_tour", {
+    steps: () => [
+        ...fillCard("4000000000000341"),
+        { content: "Subscribe", trigger: ".o_vita_submit", run: "click" },
+        { content: "Plain error", trigger: ".o_vita_error:not(.d-none):contains('Please try another card')" },
+        expectState("not_subscribed"),
+        { content: "The button is usable again", trigger: ".o_vita_submit:enabled" },
+    ],
+});
+
+tours.add("vita_portal_3ds_tour", {
+    steps: () => [
+        ...fillCard("4000002500003155"),
+        { content: "Subscribe", trigger: ".o_vita_submit", run: "click" },
+        { ...complete3ds, content: "3-D Secure of the card set-up" },
+        { ...complete3ds, content: "3-D Secure of the first payment" },
+        expectState("active"),
+    ],
+});
+
+tours.add("vita_portal_3ds_abandoned_tour", {
+    steps: () => [
+        ...fillCard("4000002500003155"),
+        { content: "Subscribe", trigger: ".o_vita_submit", run: "click" },
+        fail3ds,
+        { content: "Plain error", trigger: ".o_vita_error:not(.d-none)" },
+        expectState("not_subscribed"),
+    ],
+});
+
+tours.add("vita_portal_saved_card_tour", {
+    steps: () => [
+        { content: "One click", trigger: ".o_vita_saved_card:contains('4242')", run: "click" },
+        expectState("active"),
+    ],
+});
+
+tours.add("vita_portal_cancel_reactivate_tour", {
+    steps: () => [
+        expectState("active"),
+        { content: "Cancel", trigger: ".o_vita_cancel", run: "click" },
+        { content: "At period end is proposed", trigger: "#o_vita_when_end:checked" },
+        { content: "Confirm", trigger: ".o_vita_cancel_confirm:visible", run: "click" },
+        { content: "Ends at period end", trigger: ".o_vita_cancel_pending" },
+        { content: "Reactivate", trigger: ".o_vita_reactivate", run: "click" },
+        { content: "Running again", trigger: ".o_vita_cancel:contains('Cancel subscription')" },
+        { trigger: "body:not(:has(.o_vita_cancel_pending))" },
+    ],
+});
+
+tours.add("vita_portal_cancel_now_tour", {
+    steps: () => [
+        { content: "Cancel", trigger: ".o_vita_cancel", run: "click" },
+        { content: "Now", trigger: "#o_vita_when_now", run: "click" },
+        { content: "Confirm", trigger: ".o_vita_cancel_confirm:visible", run: "click" },
+        expectState("canceled"),
+        { content: "Nothing left to do", trigger: "body:not(:has(.o_vita_reactivate, .o_vita_cancel))" },
+    ],
+});
+
+tours.add("vita_portal_credit_card_tour", {
+    steps: () => [
+        { content: "Current card", trigger: ".o_vita_current_card .o_vita_last4:contains('4242')" },
+        ...fillCard("5555555555554444"),
+        { content: "Save", trigger: ".o_vita_submit", run: "click" },
+        { content: "New card shown", trigger: ".o_vita_current_card .o_vita_last4:contains('4444')" },
+    ],
+});

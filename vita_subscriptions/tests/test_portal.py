@@ -1,0 +1,297 @@
+import json
+
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from ..const import PARAM_PORTAL_ENABLED
+from .common import SubscriptionCase
+
+
+class PortalCase(SubscriptionCase, HttpCase):
+    """Portal users around one customer: its primary contact (owner), a
+    colleague of the same customer, and a stranger from another customer."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.company.vita_terms = "<p>Terms for the tour</p>"
+        cls.owner = new_test_user(cls.env, "vita_owner", groups="base.group_portal", partner_id=cls.contact.id)
+        colleague_partner = cls.env["res.partner"].create({"name": "Bob Colleague", "parent_id": cls.customer.id})
+        cls.colleague = new_test_user(
+            cls.env, "vita_colleague", groups="base.group_portal", partner_id=colleague_partner.id
+        )
+        stranger_company = cls.env["res.partner"].create({"name": "Other customer", "is_company": True})
+        stranger_partner = cls.env["res.partner"].create({"name": "Eve Stranger", "parent_id": stranger_company.id})
+        cls.stranger = new_test_user(
+            cls.env, "vita_stranger", groups="base.group_portal", partner_id=stranger_partner.id
+        )
+        cls.back_office = new_test_user(cls.env, "vita_backoffice", groups="vita_subscriptions.group_subscription_user")
+
+    def prepare(self, **values):
+        values.setdefault("contact_id", self.contact.id)
+        return super().prepare(**values)
+
+    def url(self, subscription, suffix="", token=None):
+        url = f"/my/subscriptions/{subscription.id}{suffix}"
+        return f"{url}?access_token={token}" if token else url
+
+    def json_call(self, route, params):
+        """A JSON-RPC call as the page makes it; returns the result or the error."""
+        response = self.url_open(
+            route,
+            data=json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1, "params": params}),
+            headers={"Content-Type": "application/json"},
+        )
+        body = response.json()
+        return body.get("result", body.get("error"))
+
+    def csrf_token(self):
+        """The CSRF token of the current session, read from a portal page."""
+        session = getattr(self, "session", None)
+        page = self.url_open("/my/credit_card" if session and session.uid else "/web/login").text
+        marker = 'csrf_token: "'
+        start = page.index(marker) + len(marker)
+        return page[start : page.index('"', start)]
+
+
+@tagged("post_install", "-at_install")
+class TestPortalTours(PortalCase):
+    """The customer's side in a real browser, against localstripe's Stripe.js."""
+
+    def test_subscribe_with_a_new_card(self):
+        subscription = self.prepare()
+        self.start_tour(self.url(subscription), "vita_portal_subscribe_tour", login="vita_owner")
+        self.assertEqual(subscription.state, "active")
+        stripe_subscription = self.localstripe.get(f"subscriptions/{subscription.stripe_subscription_id}")
+        self.assertEqual(stripe_subscription["status"], "active")
+
+    def test_declined_card(self):
+        subscription = self.prepare()
+        self.start_tour(self.url(subscription), "vita_portal_declined_tour", login="vita_owner")
+        self.assertEqual(subscription.state, "not_subscribed")
+        self.assertFalse(subscription.stripe_subscription_id)
+        running = self.localstripe.get("subscriptions", customer=self.stripe_customer_id)["data"]
+        self.assertFalse(
+            [s for s in running if s["metadata"].get("odoo_subscription_id") == str(subscription.id)],
+            "the abandoned Stripe subscription was cancelled",
+        )
+
+    def test_3d_secure_confirmed(self):
+        subscription = self.prepare()
+        self.start_tour(self.url(subscription), "vita_portal_3ds_tour", login="vita_owner")
+        self.assertEqual(subscription.state, "active")
+
+    def test_3d_secure_abandoned(self):
+        subscription = self.prepare()
+        self.start_tour(self.url(subscription), "vita_portal_3ds_abandoned_tour", login="vita_owner")
+        self.assertEqual(subscription.state, "not_subscribed")
+
+    def test_visitor_with_the_emailed_link_subscribes(self):
+        subscription = self.prepare()
+        url = self.url(subscription, token=subscription._portal_ensure_token())
+        self.start_tour(url, "vita_portal_saved_card_tour")
+        self.assertEqual(subscription.state, "active")
+
+    def test_saved_card_one_click_on_a_second_subscription(self):
+        self.subscribed(contact_id=self.contact.id)
+        second = self.prepare(name="Second")
+        self.start_tour(self.url(second), "vita_portal_saved_card_tour", login="vita_owner")
+        self.assertEqual(second.state, "active")
+
+    def test_cancel_at_period_end_then_reactivate(self):
+        subscription = self.subscribed(contact_id=self.contact.id)
+        self.start_tour(self.url(subscription), "vita_portal_cancel_reactivate_tour", login="vita_owner")
+        self.assertFalse(subscription.cancel_at_period_end)
+        self.assertEqual(subscription.state, "active")
+
+    def test_cancel_now(self):
+        subscription = self.subscribed(contact_id=self.contact.id)
+        self.start_tour(self.url(subscription), "vita_portal_cancel_now_tour", login="vita_owner")
+        self.assertEqual(subscription.state, "canceled")
+
+    def test_update_card(self):
+        self.subscribed(contact_id=self.contact.id)
+        self.start_tour("/my/credit_card", "vita_portal_credit_card_tour", login="vita_owner")
+        card = self.gateway().default_card(self.stripe_customer_id)
+        self.assertEqual(card["last4"], "4444")
+
+
+@tagged("post_install", "-at_install")
+class TestPortalAccess(PortalCase):
+    """Every route and action, for every kind of visitor."""
+
+    def test_list_shows_only_the_customers_subscriptions(self):
+        mine = self.prepare(name="Mine to see")
+        self.authenticate("vita_colleague", "vita_colleague")
+        self.assertIn("Mine to see", self.url_open("/my/subscriptions").text)
+        self.authenticate("vita_stranger", "vita_stranger")
+        page = self.url_open("/my/subscriptions")
+        self.assertEqual(page.status_code, 200)
+        self.assertNotIn("Mine to see", page.text)
+        self.assertNotIn(self.url(mine), page.text)
+
+    def test_list_needs_a_login(self):
+        response = self.url_open("/my/subscriptions", allow_redirects=False)
+        self.assertEqual(response.status_code, 303)
+        self.assertIn("/web/login", response.headers["Location"])
+
+    def test_portal_setting_off_hides_the_list(self):
+        self.env["ir.config_parameter"].sudo().set_param(PARAM_PORTAL_ENABLED, False)
+        self.prepare()
+        self.authenticate("vita_owner", "vita_owner")
+        self.assertEqual(self.url_open("/my/subscriptions").status_code, 404)
+        counters = self.json_call("/my/counters", {"counters": ["vita_subscription_count"]})
+        self.assertEqual(counters["vita_subscription_count"], 0)
+
+    def test_home_counter(self):
+        self.prepare()
+        self.prepare(name="Two")
+        self.authenticate("vita_owner", "vita_owner")
+        counters = self.json_call("/my/counters", {"counters": ["vita_subscription_count"]})
+        self.assertEqual(counters["vita_subscription_count"], 2)
+        self.assertIn("/my/credit_card", self.url_open("/my/home").text)
+
+    def test_detail_page_by_visitor(self):
+        subscription = self.prepare(description="Weekly visits")
+        token = subscription._portal_ensure_token()
+        cases = [
+            # (login, token, status, sees the Subscribe form)
+            ("vita_owner", None, 200, True),
+            ("vita_colleague", None, 200, False),
+            ("vita_stranger", None, 404, False),
+            ("vita_backoffice", None, 200, False),
+            (None, token, 200, True),
+            (None, "wrong-token", 404, False),
+            ("vita_stranger", token, 200, True),
+        ]
+        for login, access_token, status, subscribe in cases:
+            with self.subTest(login=login, token=access_token):
+                if login:
+                    self.authenticate(login, login)
+                else:
+                    self.logout()
+                response = self.url_open(self.url(subscription, token=access_token))
+                self.assertEqual(response.status_code, status)
+                self.assertEqual("Weekly visits" in response.text, status == 200)
+                self.assertEqual("o_vita_card_form" in response.text, subscribe)
+                self.assertEqual("o_vita_cancel" in response.text, False)
+
+    def test_anonymous_without_token_goes_to_login(self):
+        subscription = self.prepare()
+        response = self.url_open(self.url(subscription), allow_redirects=False)
+        self.assertEqual(response.status_code, 303)
+        self.assertIn("/web/login", response.headers["Location"])
+
+    def test_missing_record_is_the_same_404(self):
+        self.authenticate("vita_owner", "vita_owner")
+        self.assertEqual(self.url_open("/my/subscriptions/999999").status_code, 404)
+
+    def test_detail_shows_prices_and_terms(self):
+        subscription = self.prepare(quantity=2, tax_rate_ids=[self.vat.id])
+        self.authenticate("vita_owner", "vita_owner")
+        page = self.url_open(self.url(subscription)).text
+        for expected in ("Terms for the tour", "60.00", "Care", "EUR", "Subscribe"):
+            self.assertIn(expected, page)
+        self.assertLess(page.index("Terms for the tour"), page.index("o_vita_submit"))
+
+    def test_only_owner_or_token_may_subscribe(self):
+        subscription = self.prepare()
+        for login in ("vita_colleague", "vita_backoffice"):
+            with self.subTest(login=login):
+                self.authenticate(login, login)
+                answer = self.json_call(self.url(subscription, "/subscribe"), {"csrf_token": self.csrf_token()})
+                self.assertIn("Only the primary contact", answer["error"])
+        self.authenticate("vita_stranger", "vita_stranger")
+        answer = self.json_call(self.url(subscription, "/subscribe"), {"csrf_token": self.csrf_token()})
+        self.assertEqual(answer["data"]["name"], "werkzeug.exceptions.NotFound")
+        self.assertEqual(subscription.state, "not_subscribed")
+        self.assertFalse(subscription.stripe_subscription_id)
+
+    def test_token_holder_subscribes_but_cannot_cancel(self):
+        subscription = self.prepare()
+        token = subscription._portal_ensure_token()
+        self.url_open("/web/login")
+        answer = self.json_call(
+            self.url(subscription, "/subscribe"), {"csrf_token": self.csrf_token(), "access_token": token}
+        )
+        self.assertEqual(answer, {"state": "active"})
+        response = self.url_open(
+            self.url(subscription, "/cancel"),
+            data={"csrf_token": self.csrf_token(), "when": "now"},
+            allow_redirects=False,
+        )
+        self.assertIn("/web/login", response.headers["Location"])
+        self.assertEqual(subscription.state, "active")
+
+    def test_colleague_cannot_cancel_or_reactivate(self):
+        subscription = self.subscribed(contact_id=self.contact.id)
+        self.authenticate("vita_colleague", "vita_colleague")
+        for suffix in ("/cancel", "/reactivate"):
+            self.url_open(self.url(subscription, suffix), data={"csrf_token": self.csrf_token(), "when": "now"})
+        self.assertEqual(subscription.state, "active")
+        self.assertFalse(subscription.cancel_at_period_end)
+        self.authenticate("vita_stranger", "vita_stranger")
+        response = self.url_open(
+            self.url(subscription, "/cancel"), data={"csrf_token": self.csrf_token(), "when": "now"}
+        )
+        self.assertEqual(response.status_code, 404)
+        self.assertEqual(subscription.state, "active")
+
+    def test_owner_cancels_with_a_post(self):
+        subscription = self.subscribed(contact_id=self.contact.id)
+        self.authenticate("vita_owner", "vita_owner")
+        self.assertEqual(self.url_open(self.url(subscription, "/cancel")).status_code, 405, "GET is refused")
+        self.url_open(self.url(subscription, "/cancel"), data={"csrf_token": self.csrf_token(), "when": "period_end"})
+        self.assertTrue(subscription.cancel_at_period_end)
+
+    def test_csrf_refused(self):
+        subscription = self.subscribed(contact_id=self.contact.id)
+        self.authenticate("vita_owner", "vita_owner")
+        response = self.url_open(self.url(subscription, "/cancel"), data={"when": "now"})
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(subscription.state, "active")
+        second = self.prepare(name="Second")
+        answer = self.json_call(self.url(second, "/subscribe"), {})
+        self.assertIn("session expired", answer["error"])
+        answer = self.json_call("/my/credit_card/update", {"payment_method_id": "pm_x", "csrf_token": "forged"})
+        self.assertIn("session expired", answer["error"])
+        self.assertEqual(second.state, "not_subscribed")
+
+    def test_credit_card_page(self):
+        self.subscribed(contact_id=self.contact.id)
+        self.authenticate("vita_owner", "vita_owner")
+        page = self.url_open("/my/credit_card").text
+        self.assertIn("4242", page)
+        self.assertIn("o_vita_card_form", page)
+        self.assertNotIn("sk_test", page)
+        self.authenticate("vita_colleague", "vita_colleague")
+        page = self.url_open("/my/credit_card").text
+        self.assertIn("4242", page)
+        self.assertNotIn("o_vita_card_form", page, "only a primary contact replaces the card")
+        answer = self.json_call("/my/credit_card/setup_intent", {"csrf_token": self.csrf_token()})
+        self.assertIn("Only the primary contact", answer["error"])
+
+    def test_card_of_another_customer_is_refused(self):
+        self.subscribed(contact_id=self.contact.id)
+        other = self.localstripe._post("customers", {"name": "Someone else"})
+        their_card = self.localstripe.give_card(other["id"], "4000056655665556")
+        self.authenticate("vita_owner", "vita_owner")
+        answer = self.json_call(
+            "/my/credit_card/update", {"csrf_token": self.csrf_token(), "payment_method_id": their_card["id"]}
+        )
+        self.assertIn("cannot be used", answer["error"])
+        self.assertEqual(self.gateway().default_card(self.stripe_customer_id)["last4"], "4242")
+
+    def test_list_query_count_does_not_grow(self):
+        self.authenticate("vita_owner", "vita_owner")
+
+        def queries_for_list():
+            self.url_open("/my/subscriptions")  # warm caches
+            before = self.cr.sql_log_count
+            self.url_open("/my/subscriptions")
+            return self.cr.sql_log_count - before
+
+        self.prepare(tax_rate_ids=[self.vat.id])
+        few = queries_for_list()
+        for index in range(12):
+            self.prepare(name=f"More {index}", quantity=index + 1, tax_rate_ids=[self.vat.id])
+        self.assertEqual(queries_for_list(), few)
