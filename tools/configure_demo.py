@@ -3,6 +3,8 @@
 import os
 import secrets
 
+import requests
+
 from odoo.addons.vita_subscriptions import post_init_hook
 
 params = env["ir.config_parameter"].sudo()
@@ -23,6 +25,33 @@ provider.write(
 )
 env["vita.stripe.plan"]._sync_catalogue_from_stripe()
 env.cr.commit()
+
+# Two demo customers subscribe with a test card, so the back office shows
+# running subscriptions (one of them cancelled at the end of its period).
+stripe = requests.Session()
+stripe.auth = (os.environ["VITA_SECRET_KEY"], "")
+card_data = {
+    "type": "card",
+    "card[number]": "4242424242424242",
+    "card[exp_month]": 12,
+    "card[exp_year]": 2034,
+    "card[cvc]": "123",
+}
+for xmlid, cancel_at_period_end in (
+    ("vita_subscriptions.demo_subscription_deco_addict", False),
+    ("vita_subscriptions.demo_subscription_ready_mat", True),
+):
+    subscription = env.ref(xmlid, raise_if_not_found=False)
+    if not subscription or subscription.state != "not_subscribed":
+        continue
+    gateway = subscription._gateway()
+    customer_id = subscription.partner_id._vita_stripe_customer(gateway)
+    card = stripe.post(f"{os.environ['VITA_STRIPE_URL']}/v1/payment_methods", data=card_data, timeout=10).json()
+    gateway.make_default_card(customer_id, card["id"])
+    subscription._stripe_subscribe()
+    if cancel_at_period_end:
+        subscription.action_cancel_at_period_end()
+    env.cr.commit()
 key = params.get_param("vita_subscriptions.webhook_key")
 print(
     f"{params.get_param('web.base.url')}/vita_subscriptions/webhook/{key}",

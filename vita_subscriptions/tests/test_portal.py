@@ -1,4 +1,5 @@
 import json
+import re
 
 from odoo.tests import HttpCase, new_test_user, tagged
 
@@ -174,6 +175,18 @@ class TestPortalAccess(PortalCase):
                 self.assertEqual("Weekly visits" in response.text, status == 200)
                 self.assertEqual("o_vita_card_form" in response.text, subscribe)
                 self.assertEqual("o_vita_cancel" in response.text, False)
+
+    def test_emailed_link_opens_the_page_without_login(self):
+        subscription = self.prepare(description="From the e-mail")
+        action = subscription.action_send_email()
+        composer = self.env["mail.compose.message"].with_context(**action["context"]).create({})
+        composer._action_send_mail()
+        mail = self.env["mail.mail"].search([("model", "=", subscription._name), ("res_id", "=", subscription.id)])
+        link = re.search(r'href="([^"]*/my/subscriptions/[^"]*)"', mail.body_html).group(1).replace("&amp;", "&")
+        page = self.url_open(link.replace(subscription.get_base_url(), ""))  # anonymous
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("From the e-mail", page.text)
+        self.assertIn("o_vita_card_form", page.text, "the recipient may subscribe from the link")
 
     def test_anonymous_without_token_goes_to_login(self):
         subscription = self.prepare()
