@@ -280,9 +280,7 @@ class StripeGateway:
             if not owner_id:
                 attach: stripe.params.PaymentMethodAttachParams = {"customer": customer_id}
                 self.client.v1.payment_methods.attach(payment_method_id, params=attach)
-        params: stripe.params.CustomerUpdateParams = {
-            "invoice_settings": {"default_payment_method": payment_method_id}
-        }
+        params: stripe.params.CustomerUpdateParams = {"invoice_settings": {"default_payment_method": payment_method_id}}
         with self._errors_as_user_errors("customers.update"):
             self.client.v1.customers.update(customer_id, params=params)
         return payment_method
