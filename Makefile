@@ -1,6 +1,6 @@
 # The two commands of the README, plus lint. Everything they need is set up
 # by tools/*.sh (virtualenv, packages, PostgreSQL, Chromium, databases).
-.PHONY: run test lint check-install
+.PHONY: run test lint check-install i18n
 SHELL := /bin/bash
 
 run:
@@ -14,3 +14,6 @@ lint:
 
 check-install:
 	@bash tools/check_install.sh
+
+i18n:
+	@bash tools/i18n.sh

@@ -262,7 +262,6 @@ class StripeGateway:
         params: stripe.params.SetupIntentCreateParams = {
             "customer": customer_id,
             "usage": "off_session",
-            "payment_method_types": ["card"],
         }
         with self._errors_as_user_errors("setup_intents.create"):
             return self.client.v1.setup_intents.create(params=params, options={"idempotency_key": idempotency_key})
@@ -317,7 +316,8 @@ class StripeGateway:
         }
         try:
             invoice = self.client.v1.invoices.retrieve(invoice_id, params=current)
-            payments = invoice.payments.data if getattr(invoice, "payments", None) else []
+            payment_list = getattr(invoice, "payments", None)
+            payments = payment_list.data if payment_list else []
             intent = payments[0].payment.payment_intent if payments else None
             secret = invoice.confirmation_secret.client_secret if invoice.confirmation_secret else None
         except stripe.InvalidRequestError:
