@@ -29,8 +29,10 @@ class VitaStripeMirror(models.AbstractModel):
     ]
 
     @api.model
-    def _vals_from_stripe(self, stripe_object):
-        """Odoo values of ``stripe_object``, or None to leave it out."""
+    def _vals_from_stripe(self, stripe_object, cache):
+        """Odoo values of ``stripe_object``, or None to leave it out.
+
+        ``cache`` is a dict shared by one sync, for lookups done once."""
         raise NotImplementedError
 
     @api.model
@@ -46,9 +48,9 @@ class VitaStripeMirror(models.AbstractModel):
             record.stripe_id: record
             for record in mirror.search([("company_id", "=", company.id), ("mode", "=", gateway.mode)])
         }
-        to_create, seen = [], mirror.browse()
+        to_create, seen, cache = [], mirror.browse(), {}
         for stripe_object in stripe_objects:
-            vals = mirror._vals_from_stripe(stripe_object)
+            vals = mirror._vals_from_stripe(stripe_object, cache)
             if vals is None:
                 continue
             record = existing.get(stripe_object.id)

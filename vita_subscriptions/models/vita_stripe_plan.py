@@ -64,15 +64,17 @@ class VitaStripePlan(models.Model):
         self.env["vita.stripe.tax.rate"]._mirror(gateway, gateway.list_tax_rates())
 
     @api.model
-    def _vals_from_stripe(self, stripe_object):
+    def _vals_from_stripe(self, stripe_object, cache):
         """Only per-unit, licensed plans fit "one plan × a quantity";
         tiered and metered plans are left out."""
         plan = stripe_object
         if plan.billing_scheme != "per_unit" or plan.usage_type != "licensed" or plan.amount is None:
             _logger.info("Stripe plan %s left out: not a per-unit licensed plan", plan.id)
             return None
-        currencies = self.env["res.currency"].sudo().with_context(active_test=False)
-        currency = currencies.search([("name", "=", plan.currency.upper())], limit=1)
+        if "currencies" not in cache:
+            currencies = self.env["res.currency"].sudo().with_context(active_test=False).search([])
+            cache["currencies"] = {currency.name: currency for currency in currencies}
+        currency = cache["currencies"].get(plan.currency.upper())
         if not currency:
             _logger.warning("Stripe plan %s left out: currency %s unknown to Odoo", plan.id, plan.currency)
             return None

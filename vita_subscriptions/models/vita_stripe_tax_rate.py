@@ -25,7 +25,7 @@ class VitaStripeTaxRate(models.Model):
     )
 
     @api.model
-    def _vals_from_stripe(self, stripe_object):
+    def _vals_from_stripe(self, stripe_object, cache):
         rate = stripe_object
         return {
             "name": rate.display_name,

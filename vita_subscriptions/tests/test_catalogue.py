@@ -64,6 +64,20 @@ class TestCatalogueSync(VitaCase):
         self.assertEqual(self.TaxRate.search([]), rates)
         self.assertEqual(plans.mapped("write_date"), write_dates)
 
+    def test_sync_query_count_does_not_grow_with_the_catalogue(self):
+        self.Plan._sync_catalogue_from_stripe()
+        self.env.flush_all()
+        with self.assertQueryCount(6):
+            self.Plan._sync_catalogue_from_stripe()
+        run = uuid.uuid4().hex[:8]
+        for index in range(5):
+            self.localstripe.create_plan(f"plan_{run}_{index}", 1000 + index)
+        self.localstripe.create_tax_rate(f"More {run}", 7.0)
+        self.Plan._sync_catalogue_from_stripe()
+        self.env.flush_all()
+        with self.assertQueryCount(6):
+            self.Plan._sync_catalogue_from_stripe()
+
     def test_plan_archived_or_deleted_in_stripe_becomes_inactive(self):
         run = uuid.uuid4().hex[:8]
         archived_id, deleted_id = f"plan_{run}_a", f"plan_{run}_d"
