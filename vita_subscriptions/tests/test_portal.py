@@ -219,6 +219,30 @@ class TestPortalAccess(PortalCase):
         self.assertEqual(subscription.state, "not_subscribed")
         self.assertFalse(subscription.stripe_subscription_id)
 
+    def test_json_actions_refuse_outsiders_without_touching_stripe(self):
+        subscription = self.prepare()
+        token = subscription._portal_ensure_token()
+        setup_intents_before = self.localstripe.get("setup_intents", limit=100)["data"]
+        routes = ("/setup_intent", "/subscribe", "/authenticated")
+        visitors = [("vita_stranger", None), (None, "wrong-token"), (None, None), ("vita_stranger", "wrong-token")]
+        for login, access_token in visitors:
+            if login:
+                self.authenticate(login, login)
+            else:
+                self.logout()
+            for route in routes:
+                with self.subTest(login=login, token=access_token, route=route):
+                    params = {"csrf_token": self.csrf_token(), "access_token": access_token, "attempt": "a1"}
+                    answer = self.json_call(self.url(subscription, route), params)
+                    self.assertEqual(answer["data"]["name"], "werkzeug.exceptions.NotFound")
+        self.assertEqual(len(self.localstripe.get("setup_intents", limit=100)["data"]), len(setup_intents_before))
+        self.assertEqual(subscription.state, "not_subscribed")
+        self.logout()
+        answer = self.json_call(
+            self.url(subscription, "/setup_intent"), {"csrf_token": self.csrf_token(), "access_token": token}
+        )
+        self.assertTrue(answer["client_secret"].startswith("seti_"), "the e-mailed token may start a card set-up")
+
     def test_token_holder_subscribes_but_cannot_cancel(self):
         subscription = self.prepare()
         token = subscription._portal_ensure_token()
