@@ -1,8 +1,11 @@
 import pathlib
 import re
 
+import polib
+
 from odoo.tests import TransactionCase, tagged
 from odoo.tools.misc import file_path
+from odoo.tools.translate import TranslationModuleReader
 
 from .. import generate_webhook_key, post_init_hook
 from ..const import PARAM_PORTAL_ENABLED, PARAM_WEBHOOK_KEY, PARAM_WEBHOOK_SECRET
@@ -44,6 +47,21 @@ class TestInstall(TransactionCase):
         self.assertRegex(manifest["version"], r"^18\.0\.\d+\.\d+\.\d+$")
         self.assertEqual(manifest["external_dependencies"], {"python": ["stripe"]})
         self.assertTrue({"account", "portal", "mail", "payment_stripe"} <= set(manifest["depends"]))
+
+    def test_french_translation_is_complete(self):
+        """Every term the addon exports has a French translation (run
+        `make i18n` after changing strings, then translate fr.po)."""
+        reader = TranslationModuleReader(self.env.cr, modules=["vita_subscriptions"])
+        sources = {
+            source
+            for module, _type, _name, _res_id, source, _value, _comments in reader
+            if module == "vita_subscriptions"
+        }
+        self.assertGreater(len(sources), 100)
+        po = polib.pofile(file_path("vita_subscriptions/i18n/fr.po"))
+        translated = {entry.msgid for entry in po.translated_entries() if not entry.obsolete}
+        missing = sorted(sources - translated)
+        self.assertFalse(missing, f"{len(missing)} terms without French translation, e.g. {missing[:5]}")
 
     def test_only_the_gateway_imports_stripe(self):
         root = pathlib.Path(file_path("vita_subscriptions/__init__.py")).parent
