@@ -71,10 +71,12 @@ class VitaStripePlan(models.Model):
         if plan.billing_scheme != "per_unit" or plan.usage_type != "licensed" or plan.amount is None:
             _logger.info("Stripe plan %s left out: not a per-unit licensed plan", plan.id)
             return None
-        if "currencies" not in cache:
-            currencies = self.env["res.currency"].sudo().with_context(active_test=False).search([])
-            cache["currencies"] = {currency.name: currency for currency in currencies}
-        currency = cache["currencies"].get(plan.currency.upper())
+        # One lookup per distinct currency, however many plans use it.
+        code = plan.currency.upper()
+        if code not in cache:
+            currencies = self.env["res.currency"].sudo().with_context(active_test=False)
+            cache[code] = currencies.search([("name", "=", code)], limit=1)
+        currency = cache[code]
         if not currency:
             _logger.warning("Stripe plan %s left out: currency %s unknown to Odoo", plan.id, plan.currency)
             return None
