@@ -9,7 +9,9 @@ that never carry key material.
 """
 
 import hashlib
+import json
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -24,6 +26,8 @@ _logger = logging.getLogger(__name__)
 API_VERSION = stripe.api_version
 MAX_NETWORK_RETRIES = 2
 PAGE_SIZE = 100
+# Stripe's own tolerance for the signature timestamp, in seconds.
+WEBHOOK_TOLERANCE = stripe.Webhook.DEFAULT_TOLERANCE
 
 
 class StripeGateway:
@@ -338,3 +342,61 @@ class StripeGateway:
     # ------------------------------------------------------------------
     # Webhooks and invoices
     # ------------------------------------------------------------------
+
+    def list_subscriptions(self) -> Iterator[stripe.Subscription]:
+        """Every subscription of the account in this mode, ended ones
+        included, paged (for the reconciliation).
+        https://docs.stripe.com/api/subscriptions/list"""
+        params: stripe.params.SubscriptionListParams = {"status": "all", "limit": PAGE_SIZE}
+        with self._errors_as_user_errors("subscriptions.list"):
+            yield from self.client.v1.subscriptions.list(params=params).auto_paging_iter()
+
+    def list_paid_invoices(self, subscription_id) -> Iterator[dict]:
+        """The paid invoices of a subscription, as plain dicts shaped like
+        webhook payloads. Filtered here rather than with ``status=paid``:
+        the list answers every status on every API version.
+        https://docs.stripe.com/api/invoices/list"""
+        params: stripe.params.InvoiceListParams = {"subscription": subscription_id, "limit": PAGE_SIZE}
+        with self._errors_as_user_errors("invoices.list"):
+            for invoice in self.client.v1.invoices.list(params=params).auto_paging_iter():
+                if invoice.status == "paid":
+                    yield invoice.to_dict()
+
+
+class WebhookRejected(ValueError):
+    """A webhook request that must be answered 400 and not stored."""
+
+
+def verify_webhook(payload: bytes, sig_header, secret) -> dict:
+    """The event of a webhook request whose ``Stripe-Signature`` proves it
+    comes from Stripe, as a dict; raises :class:`WebhookRejected` otherwise.
+
+    The signature covers the raw body, so the raw bytes are checked before
+    anything parses them. stripe-python only refuses timestamps older than
+    the tolerance; one too far in the future is refused here as well.
+    https://docs.stripe.com/webhooks#verify-official-libraries
+    """
+    try:
+        stripe.WebhookSignature.verify_header(payload, sig_header, secret, tolerance=WEBHOOK_TOLERANCE)
+    except stripe.SignatureVerificationError as error:
+        raise WebhookRejected(str(error)) from None
+    except UnicodeDecodeError:
+        raise WebhookRejected("The body is not UTF-8") from None
+    timestamp = _signature_timestamp(sig_header)
+    if timestamp is None or timestamp > time.time() + WEBHOOK_TOLERANCE:
+        raise WebhookRejected("Timestamp outside the tolerance zone")
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        raise WebhookRejected("The body is not JSON") from None
+    if not isinstance(event, dict) or not all(isinstance(event.get(key), str) for key in ("id", "type")):
+        raise WebhookRejected("The body is not a Stripe event")
+    return event
+
+
+def _signature_timestamp(sig_header):
+    for part in sig_header.split(","):
+        name, _sep, value = part.strip().partition("=")
+        if name == "t" and value.isdigit():
+            return int(value)
+    return None

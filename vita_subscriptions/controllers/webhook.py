@@ -1,1 +1,88 @@
-"""Stripe webhook endpoint."""
+"""Stripe webhook endpoint: POST /vita_subscriptions/webhook/<webhook key>.
+
+Fail closed: an unknown key is a 404, a request without a valid signature
+(or with a stale one) a 400, and without a signing secret nothing is
+accepted at all (503). Nothing is stored before the signature checks out.
+
+A verified event is recorded and handled in the same request (handler in a
+savepoint): a handler error marks the event failed and still answers 200,
+so Stripe does not redeliver what the retry cron will handle anyway, and a
+genuine crash (no 2xx) leaves Stripe's own redelivery to do its job.
+"""
+
+import logging
+
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from odoo import SUPERUSER_ID, http
+from odoo.http import request
+from odoo.tools import consteq
+
+from ..const import PARAM_WEBHOOK_KEY, PARAM_WEBHOOK_SECRET, WEBHOOK_ROUTE
+from ..stripe_gateway import WebhookRejected, verify_webhook
+
+_logger = logging.getLogger(__name__)
+
+# Stripe events are a few kB; anything this big is not one.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class VitaStripeWebhook(http.Controller):
+    @http.route(
+        f"{WEBHOOK_ROUTE}/<string:key>",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+        # werkzeug stops reading past this, also for chunked bodies.
+        max_content_length=MAX_BODY_BYTES,
+    )
+    def vita_stripe_webhook(self, key, **kwargs):
+        try:
+            event, payload = self._vita_verified_event(key)
+        except _Refused as refusal:
+            return self._answer({"error": refusal.reason}, refusal.status)
+        record = request.env["vita.stripe.event"].with_user(SUPERUSER_ID)._receive(event, payload.decode("utf-8"))
+        if not record:
+            return self._answer({"received": True, "duplicate": True}, 200)
+        return self._answer({"received": True, "state": record.state}, 200)
+
+    @staticmethod
+    def _vita_verified_event(key):
+        """(event dict, raw body) of a request that passes every check, in
+        the order that reveals least: key, secret, size, signature."""
+        params = request.env["ir.config_parameter"].sudo()
+        configured_key = params.get_param(PARAM_WEBHOOK_KEY) or ""
+        if not configured_key or not consteq(key, configured_key):
+            raise _Refused(404, "not found")
+        secret = params.get_param(PARAM_WEBHOOK_SECRET)
+        if not secret:
+            _logger.warning("Stripe webhook refused: no signing secret is configured")
+            raise _Refused(503, "webhook signing secret not configured")
+        httprequest = request.httprequest
+        if (httprequest.content_length or 0) > MAX_BODY_BYTES:
+            raise _Refused(413, "body too large")
+        try:
+            payload = httprequest.get_data(cache=True)
+        except RequestEntityTooLarge:
+            raise _Refused(413, "body too large") from None
+        if len(payload) > MAX_BODY_BYTES:
+            raise _Refused(413, "body too large")
+        try:
+            event = verify_webhook(payload, httprequest.headers.get("Stripe-Signature"), secret)
+        except WebhookRejected as error:
+            _logger.warning("Stripe webhook refused: %s", error)
+            raise _Refused(400, "invalid signature or body") from None
+        return event, payload
+
+    @staticmethod
+    def _answer(body, status):
+        return request.make_json_response(body, status=status)
+
+
+class _Refused(Exception):
+    def __init__(self, status, reason):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason

@@ -6,3 +6,5 @@ from . import vita_subscription
 from . import res_partner
 from . import account_move
 from . import res_config_settings
+from . import vita_stripe_event
+from . import vita_subscription_billing

@@ -44,6 +44,8 @@ class ResConfigSettings(models.TransientModel):
     vita_terms = fields.Html(related="company_id.vita_terms", readonly=False)
     vita_journal_id = fields.Many2one(related="company_id.vita_journal_id", readonly=False)
     vita_stripe_mode = fields.Char("Stripe mode", compute="_compute_vita_stripe_mode")
+    vita_webhook_last_event = fields.Datetime("Last event received", compute="_compute_vita_webhook_health")
+    vita_webhook_failed_count = fields.Integer("Failed events", compute="_compute_vita_webhook_health")
 
     @api.depends("vita_webhook_key")
     def _compute_vita_webhook_url(self):
@@ -65,6 +67,14 @@ class ResConfigSettings(models.TransientModel):
                 if provider
                 else self.env._("Not configured")
             )
+
+    def _compute_vita_webhook_health(self):
+        Event = self.env["vita.stripe.event"].sudo()
+        last = Event.search([], order="id desc", limit=1)
+        failed = Event.search_count([("state", "=", "failed")])
+        for settings in self:
+            settings.vita_webhook_last_event = last.create_date
+            settings.vita_webhook_failed_count = failed
 
     @api.constrains("vita_webhook_key")
     def _check_vita_webhook_key(self):
@@ -89,6 +99,28 @@ class ResConfigSettings(models.TransientModel):
 
     def action_vita_sync_catalogue(self):
         return self.env["vita.stripe.plan"].action_sync_from_stripe()
+
+    def action_vita_view_failed_events(self):
+        return self.env["ir.actions.act_window"]._for_xml_id("vita_subscriptions.vita_stripe_event_action_failed")
+
+    def action_vita_reconcile(self):
+        """Reconcile every subscription of the company with Stripe now."""
+        self.ensure_one()
+        counts = self.env["vita.subscription"]._vita_reconcile_company(
+            StripeGateway.for_company(self.env, self.company_id)
+        )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": self.env._(
+                    "%(known)s subscriptions reconciled with Stripe, %(failed)s failed (see their chatter).",
+                    known=counts["known"],
+                    failed=counts["failed"],
+                ),
+                "type": "warning" if counts["failed"] else "success",
+            },
+        }
 
     def action_vita_create_webhook(self):
         """Register our webhook URL in Stripe and keep the signing secret."""

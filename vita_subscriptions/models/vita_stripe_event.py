@@ -1,0 +1,294 @@
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+
+from psycopg2 import errors as pg_errors
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
+
+EVENT_STATES = [
+    ("received", "Received"),
+    ("processed", "Processed"),
+    ("ignored", "Ignored"),
+    ("failed", "Failed"),
+]
+
+# The one table from Stripe event type to handler (a method of
+# vita.stripe.event taking the event's ``data.object`` and returning the
+# final state). const.HANDLED_EVENT_TYPES lists the same types for the
+# endpoint created in Stripe; a test keeps both in step.
+EVENT_HANDLERS = {
+    "customer.subscription.created": "_handle_subscription",
+    "customer.subscription.updated": "_handle_subscription",
+    "customer.subscription.deleted": "_handle_subscription",
+    "invoice.paid": "_handle_invoice_paid",
+    "invoice.payment_succeeded": "_handle_invoice_paid",
+    "invoice.payment_failed": "_handle_invoice_payment_failed",
+    "invoice.payment_action_required": "_handle_invoice_action_required",
+    "setup_intent.succeeded": "_handle_nothing_to_do",
+    "payment_method.automatically_updated": "_handle_nothing_to_do",
+}
+
+# Failed events are retried by the cron after 2, 4, 8 … minutes, at most
+# once a day, and given up after MAX_ATTEMPTS (the Retry button still works).
+MAX_ATTEMPTS = 10
+MAX_BACKOFF = timedelta(days=1)
+# A "received" event older than this was left by a worker that died.
+STALE_RECEIVED = timedelta(minutes=10)
+
+
+class RetryLater(UserError):
+    """The event cannot be handled yet (e.g. its subscription is being
+    subscribed in a transaction that has not committed)."""
+
+
+class VitaStripeEvent(models.Model):
+    """One Stripe webhook event, recorded once (unique Stripe id) whatever
+    the number of deliveries, with what handling it gave."""
+
+    _name = "vita.stripe.event"
+    _description = "Stripe webhook event"
+    _order = "id desc"
+    _rec_name = "stripe_id"
+
+    stripe_id = fields.Char("Stripe event", required=True, readonly=True)
+    event_type = fields.Char("Type", required=True, readonly=True, index=True)
+    stripe_created = fields.Datetime("Created in Stripe", readonly=True)
+    livemode = fields.Boolean("Live", readonly=True)
+    api_version = fields.Char("API version", readonly=True)
+    object_id = fields.Char("Stripe object", readonly=True, index="btree_not_null")
+    payload = fields.Text(readonly=True)
+    state = fields.Selection(EVENT_STATES, default="received", required=True, readonly=True, index=True)
+    error = fields.Text(readonly=True)
+    attempts = fields.Integer(readonly=True)
+    processed_date = fields.Datetime("Handled on", readonly=True)
+    next_attempt = fields.Datetime("Next retry", readonly=True, index="btree_not_null")
+    subscription_id = fields.Many2one("vita.subscription", readonly=True, index="btree_not_null", ondelete="set null")
+    company_id = fields.Many2one(related="subscription_id.company_id")
+
+    _sql_constraints = [
+        ("stripe_id_unique", "UNIQUE(stripe_id)", "A Stripe event is recorded once."),
+    ]
+
+    # ------------------------------------------------------------------
+    # Reception
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _receive(self, event, payload):
+        """Record a verified event and handle it; a duplicate is neither
+        recorded nor handled again. Returns the event record, or an empty
+        recordset for a duplicate.
+
+        The row is inserted with ON CONFLICT DO NOTHING: a concurrent
+        delivery of the same event waits for the first transaction and then
+        inserts nothing. Under Odoo's REPEATABLE READ that second insert may
+        instead fail with a serialization error (the winner committed after
+        our snapshot): that too can only mean "already recorded".
+        """
+        data_object = (event.get("data") or {}).get("object") or {}
+        created = event.get("created")
+        query = SQL(
+            """
+            INSERT INTO vita_stripe_event
+                (stripe_id, event_type, stripe_created, livemode, api_version, object_id, payload,
+                 state, attempts, create_uid, create_date, write_uid, write_date)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, 'received', 0, %s, now() at time zone 'UTC',
+                    %s, now() at time zone 'UTC')
+            ON CONFLICT (stripe_id) DO NOTHING
+            RETURNING id
+            """,
+            event["id"],
+            event["type"],
+            datetime.fromtimestamp(created, UTC).replace(tzinfo=None) if isinstance(created, int) else None,
+            bool(event.get("livemode")),
+            event.get("api_version"),
+            data_object.get("id") if isinstance(data_object, dict) else None,
+            payload,
+            self.env.uid,
+            self.env.uid,
+        )
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(query)
+                row = self.env.cr.fetchone()
+        except pg_errors.SerializationFailure:
+            row = None
+        if not row:
+            _logger.info("Stripe event %s (%s) already recorded", event["id"], event["type"])
+            return self.browse()
+        record = self.browse(row[0])
+        record._process()
+        return record
+
+    # ------------------------------------------------------------------
+    # Handling
+    # ------------------------------------------------------------------
+
+    def _process(self):
+        """Run each event's handler in a savepoint: a failing handler
+        leaves no half-written data and marks the event failed (retried by
+        the cron), while the request still answers 2xx."""
+        for event in self:
+            handler = EVENT_HANDLERS.get(event.event_type)
+            vals = {"attempts": event.attempts + 1, "processed_date": fields.Datetime.now(), "next_attempt": False}
+            if not handler:
+                event.write(dict(vals, state="ignored", error=False))
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    state = getattr(event, handler)(event._data_object())
+            except Exception as error:
+                _logger.warning("Stripe event %s (%s) failed", event.stripe_id, event.event_type, exc_info=True)
+                vals.update(state="failed", error=_describe(error), next_attempt=event._next_attempt(vals["attempts"]))
+                if isinstance(error, RetryLater):
+                    vals["next_attempt"] = fields.Datetime.now() + timedelta(minutes=1)
+                event.write(vals)
+                continue
+            event.write(dict(vals, state=state, error=False))
+
+    def _data_object(self):
+        self.ensure_one()
+        return json.loads(self.payload or "{}").get("data", {}).get("object") or {}
+
+    @staticmethod
+    def _next_attempt(attempts):
+        if attempts >= MAX_ATTEMPTS:
+            return False
+        return fields.Datetime.now() + min(timedelta(minutes=2**attempts), MAX_BACKOFF)
+
+    def _mode(self):
+        return "live" if self.livemode else "test"
+
+    def _link(self, subscription):
+        """The Odoo subscription of a Stripe subscription id, linked to the
+        event, or an empty recordset (created in the Stripe dashboard, or
+        of the other mode: ignored)."""
+        self.ensure_one()
+        if not subscription:
+            return subscription
+        self.subscription_id = subscription
+        return subscription.with_company(subscription.company_id)
+
+    # Handlers: each returns "processed" or "ignored", or raises.
+
+    def _handle_subscription(self, stripe_subscription):
+        """State from the current Stripe object, re-read: an older event
+        delivered late never rolls the state back."""
+        subscription = self._link(
+            self.env["vita.subscription"]._vita_find_stripe_subscription(
+                stripe_subscription.get("id"), self._mode(), stripe_subscription.get("metadata")
+            )
+        )
+        if not subscription:
+            return "ignored"
+        subscription._apply_stripe_subscription(
+            subscription._gateway().retrieve_subscription(subscription.stripe_subscription_id)
+        )
+        return "processed"
+
+    def _invoice_subscription(self, stripe_invoice):
+        subscription_id, metadata = invoice_subscription_ref(stripe_invoice)
+        if not subscription_id:
+            return self.env["vita.subscription"]
+        return self._link(
+            self.env["vita.subscription"]._vita_find_stripe_subscription(subscription_id, self._mode(), metadata)
+        )
+
+    def _handle_invoice_paid(self, stripe_invoice):
+        subscription = self._invoice_subscription(stripe_invoice)
+        if not subscription or stripe_invoice.get("status") != "paid":
+            return "ignored"
+        subscription._vita_invoice_paid(stripe_invoice)
+        return "processed"
+
+    def _handle_invoice_payment_failed(self, stripe_invoice):
+        subscription = self._invoice_subscription(stripe_invoice)
+        if not subscription:
+            return "ignored"
+        subscription._vita_payment_problem(stripe_invoice, action_required=False)
+        return "processed"
+
+    def _handle_invoice_action_required(self, stripe_invoice):
+        subscription = self._invoice_subscription(stripe_invoice)
+        if not subscription:
+            return "ignored"
+        subscription._vita_payment_problem(stripe_invoice, action_required=True)
+        return "processed"
+
+    def _handle_nothing_to_do(self, stripe_object):
+        """Cards are read live from Stripe whenever shown: nothing is kept
+        in Odoo that these events could make stale."""
+        return "processed"
+
+    # ------------------------------------------------------------------
+    # Retries
+    # ------------------------------------------------------------------
+
+    def action_retry(self):
+        """Handle failed (or ignored) events again now."""
+        events = self.filtered(lambda e: e.state in ("failed", "ignored", "received"))
+        if not events:
+            raise UserError(self.env._("Only failed, ignored or unhandled events can be retried."))
+        try:
+            # The cron (SKIP LOCKED) or a delivery may be handling them.
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    SQL("SELECT id FROM vita_stripe_event WHERE id IN %s FOR NO KEY UPDATE NOWAIT", tuple(events.ids))
+                )
+        except pg_errors.LockNotAvailable:
+            raise UserError(self.env._("These events are being handled right now; try again in a moment.")) from None
+        events.sudo()._process()
+        return True
+
+    @api.model
+    def _cron_retry_failed(self, limit=100):
+        """Retry failed events whose backoff has elapsed, and events a dead
+        worker left received. Each event is locked (SKIP LOCKED) so a
+        webhook delivery or a second cron never handles it twice."""
+        now = fields.Datetime.now()
+        self.flush_model(["state", "next_attempt"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id FROM vita_stripe_event
+                 WHERE (state = 'failed' AND next_attempt <= %s)
+                    OR (state = 'received' AND create_date <= %s)
+                 ORDER BY id
+                 LIMIT %s
+                 FOR NO KEY UPDATE SKIP LOCKED
+                """,
+                now,
+                now - STALE_RECEIVED,
+                limit,
+            )
+        )
+        events = self.browse(row[0] for row in self.env.cr.fetchall())
+        events._process()
+        return events
+
+
+def invoice_subscription_ref(stripe_invoice):
+    """(Stripe subscription id, subscription metadata) of an invoice on
+    every API version: ``parent.subscription_details`` since 2025-03-31
+    (basil), ``subscription`` and ``subscription_details`` before.
+    https://docs.stripe.com/changelog/basil/2025-03-31/adds-new-parent-field-to-invoicing-objects
+    """
+    details = (stripe_invoice.get("parent") or {}).get("subscription_details") or {}
+    subscription = details.get("subscription") or stripe_invoice.get("subscription")
+    if isinstance(subscription, dict):  # expanded
+        subscription = subscription.get("id")
+    metadata = details.get("metadata") or (stripe_invoice.get("subscription_details") or {}).get("metadata") or {}
+    return subscription, metadata
+
+
+def _describe(error):
+    """What went wrong, for the log view: our own messages (UserError,
+    ValidationError) as they are, other exceptions by class and text."""
+    if isinstance(error, UserError):
+        return error.args[0] if error.args else str(error)
+    return f"{type(error).__name__}: {error}"

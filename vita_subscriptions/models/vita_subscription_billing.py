@@ -1,0 +1,383 @@
+"""Money side of a subscription: paid Stripe invoices become paid Odoo
+invoices, failed payments reach the customer, and the reconciliation heals
+what a missed webhook left behind."""
+
+import logging
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+
+from markupsafe import Markup
+from psycopg2 import errors as pg_errors
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..stripe_gateway import StripeGateway
+from ..utils import from_minor_units
+from .vita_stripe_event import RetryLater
+
+_logger = logging.getLogger(__name__)
+
+# States a paid invoice may have left behind in Odoo: re-read from Stripe.
+STATES_TO_REFRESH_ON_PAYMENT = ("future", "past_due", "unpaid", "incomplete")
+
+
+class VitaSubscription(models.Model):
+    _inherit = "vita.subscription"
+
+    stripe_drift = fields.Char(
+        readonly=True, copy=False, help="What the last reconciliation found different in Stripe."
+    )
+
+    # ------------------------------------------------------------------
+    # Finding the Odoo record of a Stripe subscription
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _vita_find_stripe_subscription(self, stripe_id, mode, metadata=None):
+        """The record of Stripe subscription ``stripe_id`` in ``mode``.
+
+        Empty when Odoo does not know it (created in the Stripe dashboard).
+        Raises RetryLater when Stripe's metadata names a record that is
+        being subscribed right now: Stripe can deliver the first events
+        before the portal request that created the subscription commits.
+        """
+        if not stripe_id:
+            return self.browse()
+        subscription = self.search([("stripe_subscription_id", "=", stripe_id), ("mode", "=", mode)], limit=1)
+        odoo_id = str((metadata or {}).get("odoo_subscription_id") or "")
+        if subscription or not odoo_id.isdigit():
+            return subscription
+        pending = self.browse(int(odoo_id)).exists()
+        if not pending or pending.mode != mode or pending.stripe_subscription_id:
+            return self.browse()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    SQL("SELECT id FROM vita_subscription WHERE id = %s FOR NO KEY UPDATE NOWAIT", pending.id)
+                )
+        except (pg_errors.LockNotAvailable, pg_errors.SerializationFailure):
+            raise RetryLater(
+                self.env._("%s is being subscribed; the event is retried.", pending.display_name)
+            ) from None
+        return self.browse()  # an abandoned attempt, or another database's record
+
+    # ------------------------------------------------------------------
+    # Paid invoices
+    # ------------------------------------------------------------------
+
+    def _vita_invoice_paid(self, stripe_invoice):
+        """Stripe charged ``stripe_invoice``: one posted, paid Odoo invoice
+        (none for a zero amount), and a subscription that is now running.
+
+        ``invoice.paid`` and ``invoice.payment_succeeded`` both come for the
+        same invoice: the second finds the first one's Odoo invoice.
+        """
+        self.ensure_one()
+        move = self._vita_invoice_from_stripe(stripe_invoice)
+        if self.state in STATES_TO_REFRESH_ON_PAYMENT:
+            self._apply_stripe_subscription(self._gateway().retrieve_subscription(self.stripe_subscription_id))
+        if move and self.state == "future":
+            # Charged at least once: active (SPEC §4), whatever the billing
+            # cycle anchor Stripe reports.
+            self.with_context(vita_from_stripe=True).state = "active"
+        return move
+
+    def _vita_invoice_from_stripe(self, stripe_invoice):
+        """The Odoo invoice of a paid Stripe invoice, created when missing.
+
+        An advisory lock on the Stripe invoice id queues the two events of
+        the same invoice; the UNIQUE(company, Stripe invoice) constraint is
+        the last word if two transactions still race.
+        """
+        self.ensure_one()
+        if (stripe_invoice.get("total") or 0) <= 0:
+            return self.env["account.move"]
+        stripe_id = stripe_invoice["id"]
+        self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(hashtext(%s))", f"vita-invoice-{stripe_id}"))
+        Move = self.env["account.move"].sudo().with_company(self.company_id)
+        existing = Move.search(
+            [("company_id", "=", self.company_id.id), ("vita_stripe_invoice_id", "=", stripe_id)], limit=1
+        )
+        if existing:
+            return existing
+        move = Move.create(self._vita_invoice_vals(stripe_invoice))
+        move._vita_match_stripe_total(stripe_invoice)
+        move.action_post()
+        move._vita_register_stripe_payment(stripe_invoice)
+        return move
+
+    def _vita_invoice_vals(self, stripe_invoice):
+        currency = self._vita_currency(stripe_invoice["currency"])
+        lines = (stripe_invoice.get("lines") or {}).get("data") or []
+        if (stripe_invoice.get("lines") or {}).get("has_more"):
+            raise UserError(self.env._("Stripe invoice %s has too many lines to import.", stripe_invoice["id"]))
+        created = stripe_invoice.get("status_transitions", {}).get("finalized_at") or stripe_invoice.get("created")
+        return {
+            "move_type": "out_invoice",
+            "partner_id": self.partner_id.id,
+            "company_id": self.company_id.id,
+            "currency_id": currency.id,
+            "invoice_date": _date(created) or fields.Date.context_today(self),
+            "invoice_origin": self.name,
+            "ref": stripe_invoice.get("number") or stripe_invoice["id"],
+            "payment_reference": stripe_invoice.get("number") or stripe_invoice["id"],
+            "vita_subscription_id": self.id,
+            "vita_stripe_invoice_id": stripe_invoice["id"],
+            "vita_stripe_invoice_url": stripe_invoice.get("hosted_invoice_url") or False,
+            "invoice_line_ids": [Command.create(self._vita_line_vals(line, currency)) for line in lines],
+        }
+
+    def _vita_currency(self, code):
+        currency = (
+            self.env["res.currency"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("name", "=", (code or "").upper())], limit=1)
+        )
+        if not currency:
+            raise UserError(self.env._("Stripe billed in %s, a currency unknown to Odoo.", code))
+        if not currency.active:
+            currency.active = True
+        return currency
+
+    def _vita_line_vals(self, line, currency):
+        """One invoice line per Stripe line: its quantity and Stripe's unit
+        amount when they make the line amount (prorations do not: their
+        amount is kept as one unit), and the mapped Odoo taxes."""
+        amount = line.get("amount") or 0
+        quantity = line.get("quantity") or 1
+        unit = _unit_amount(line)
+        if unit is None or unit * quantity != amount or unit != unit.to_integral_value():
+            quantity, unit = 1, Decimal(amount)
+        return {
+            "name": line.get("description") or self.plan_id.name or self.name,
+            "quantity": quantity,
+            "price_unit": from_minor_units(int(unit), currency),
+            "tax_ids": [Command.set(self._vita_odoo_taxes(_line_tax_rate_ids(line)).ids)],
+        }
+
+    def _vita_odoo_taxes(self, stripe_tax_rate_ids):
+        if not stripe_tax_rate_ids:
+            return self.env["account.tax"]
+        Rate = self.env["vita.stripe.tax.rate"].sudo().with_context(active_test=False)
+        domain = [("company_id", "=", self.company_id.id), ("mode", "=", self.mode)]
+        rates = Rate.search([*domain, ("stripe_id", "in", stripe_tax_rate_ids)])
+        if len(rates.filtered("tax_id")) < len(set(stripe_tax_rate_ids)):
+            # A rate created in Stripe since the last sync.
+            self.env["vita.stripe.plan"].with_company(self.company_id)._sync_catalogue_from_stripe(self._gateway())
+            rates = Rate.search([*domain, ("stripe_id", "in", stripe_tax_rate_ids)])
+        missing = set(stripe_tax_rate_ids) - set(rates.filtered("tax_id").mapped("stripe_id"))
+        if missing:
+            raise UserError(self.env._("Stripe tax rate %s has no Odoo tax.", ", ".join(sorted(missing))))
+        return rates.tax_id
+
+    # ------------------------------------------------------------------
+    # Failed payments
+    # ------------------------------------------------------------------
+
+    def _vita_payment_problem(self, stripe_invoice, action_required):
+        """The state follows Stripe; the primary contact is told how to pay
+        (new card, or 3-D Secure on Stripe's invoice page); the responsible
+        gets one activity."""
+        self.ensure_one()
+        self._apply_stripe_subscription(self._gateway().retrieve_subscription(self.stripe_subscription_id))
+        template = self.env.ref("vita_subscriptions.mail_template_payment_failed", raise_if_not_found=False)
+        hosted_url = stripe_invoice.get("hosted_invoice_url") if action_required else False
+        if template:
+            self.with_context(vita_hosted_invoice_url=hosted_url).message_post_with_source(
+                template, message_type="comment", subtype_xmlid="mail.mt_comment"
+            )
+        summary = (
+            self.env._("Payment needs the customer's authentication")
+            if action_required
+            else self.env._("Payment failed")
+        )
+        if not self.activity_ids.filtered(lambda activity: activity.summary == summary):
+            self.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=summary,
+                note=self.env._(
+                    "Stripe could not charge invoice %(invoice)s (%(amount)s). The customer was e-mailed.",
+                    invoice=stripe_invoice.get("number") or stripe_invoice.get("id"),
+                    amount=self.currency_id.format(
+                        from_minor_units(stripe_invoice.get("amount_due") or 0, self.currency_id)
+                    ),
+                ),
+                user_id=(self.user_id or self.env.ref("base.user_root")).id,
+            )
+
+    # ------------------------------------------------------------------
+    # Reconciliation
+    # ------------------------------------------------------------------
+
+    def action_sync_from_stripe(self):
+        """Sync button: state, missing paid invoices and drift."""
+        for subscription in self.filtered("stripe_subscription_id"):
+            gateway = subscription._gateway()
+            subscription._vita_reconcile(gateway.retrieve_subscription(subscription.stripe_subscription_id), gateway)
+
+    @api.model
+    def _cron_reconcile_with_stripe(self):
+        """Every company using Stripe, one savepoint per subscription so one
+        bad record does not stop the others."""
+        providers = (
+            self.env["payment.provider"].sudo().search([("code", "=", "stripe"), ("state", "in", ("test", "enabled"))])
+        )
+        for company in providers.company_id:
+            try:
+                self.with_company(company)._vita_reconcile_company(StripeGateway.for_company(self.env, company))
+            except UserError:
+                _logger.exception("Stripe reconciliation failed for company %s", company.id)
+
+    @api.model
+    def _vita_reconcile_company(self, gateway, batch_size=100):
+        """Page through every Stripe subscription of the gateway's mode;
+        update the ones Odoo knows, batch by batch (one search a batch)."""
+        company = gateway.provider.company_id
+        batch = []
+        counts = {"seen": 0, "known": 0, "failed": 0}
+
+        def flush_batch():
+            records = self.sudo().search(
+                [
+                    ("company_id", "=", company.id),
+                    ("mode", "=", gateway.mode),
+                    ("stripe_subscription_id", "in", [s.id for s in batch]),
+                ]
+            )
+            by_stripe_id = {record.stripe_subscription_id: record for record in records}
+            for stripe_subscription in batch:
+                record = by_stripe_id.get(stripe_subscription.id)
+                if not record:
+                    continue
+                counts["known"] += 1
+                try:
+                    with self.env.cr.savepoint():
+                        record._vita_reconcile(stripe_subscription, gateway)
+                except UserError:
+                    counts["failed"] += 1
+                    _logger.exception("Reconciliation of subscription %s failed", record.id)
+            batch.clear()
+
+        for stripe_subscription in gateway.list_subscriptions():
+            counts["seen"] += 1
+            batch.append(stripe_subscription)
+            if len(batch) >= batch_size:
+                flush_batch()
+        if batch:
+            flush_batch()
+        _logger.info("Stripe reconciliation of company %s: %s", company.id, counts)
+        return counts
+
+    def _vita_reconcile(self, stripe_subscription, gateway):
+        """Make this record match ``stripe_subscription`` and report what
+        differed: a changed status means a webhook was missed; plan and
+        quantity changed in the dashboard are drift, reported, not applied."""
+        self.ensure_one()
+        old_state = self.state
+        drift = self._vita_drift(stripe_subscription)
+        self._apply_stripe_subscription(stripe_subscription)
+        created = self.env["account.move"]
+        if self.state != "not_subscribed":
+            paid = [i for i in gateway.list_paid_invoices(self.stripe_subscription_id) if (i.get("total") or 0) > 0]
+            known = set(
+                self.env["account.move"]
+                .sudo()
+                .search(
+                    [
+                        ("company_id", "=", self.company_id.id),
+                        ("vita_stripe_invoice_id", "in", [invoice["id"] for invoice in paid]),
+                    ]
+                )
+                .mapped("vita_stripe_invoice_id")
+            )
+            for stripe_invoice in reversed(paid):  # Stripe lists the newest first
+                if stripe_invoice["id"] not in known:
+                    created |= self._vita_invoice_from_stripe(stripe_invoice)
+        if created and self.state == "future":
+            self.with_context(vita_from_stripe=True).state = "active"
+        notes = []
+        if old_state != self.state:
+            notes.append(
+                self.env._(
+                    "State corrected from %(old)s to %(new)s (a Stripe event was missed).",
+                    old=dict(self._fields["state"]._description_selection(self.env))[old_state],
+                    new=dict(self._fields["state"]._description_selection(self.env))[self.state],
+                )
+            )
+        if created:
+            notes.append(self.env._("Paid invoices imported: %s.", ", ".join(created.mapped("name"))))
+        if notes:
+            self.message_post(body=Markup("<br/>").join(notes))
+        drift_text = " ".join(drift) or False
+        if drift_text and drift_text != self.stripe_drift:
+            self.message_post(body=self.env._("Stripe differs from Odoo: %s", drift_text))
+            self._flag_for_responsible(drift_text)
+        if drift_text != self.stripe_drift:
+            self.with_context(vita_from_stripe=True).stripe_drift = drift_text
+        return created
+
+    def _vita_drift(self, stripe_subscription):
+        """Stripe values this record does not show: plan, quantity, items
+        (the status is corrected, not reported as drift)."""
+        items = stripe_subscription["items"].data if "items" in stripe_subscription else []
+        if len(items) != 1:
+            return [self.env._("Stripe has %s items on this subscription; Odoo supports one.", len(items))]
+        item = items[0]
+        plan = getattr(item, "plan", None) or getattr(item, "price", None)
+        plan_id = plan if isinstance(plan, str) or plan is None else plan.id
+        drift = []
+        if plan_id and plan_id != self.plan_id.stripe_id:
+            drift.append(
+                self.env._("Billing plan %(stripe)s instead of %(odoo)s.", stripe=plan_id, odoo=self.plan_id.stripe_id)
+            )
+        if item.quantity is not None and item.quantity != self.quantity:
+            drift.append(
+                self.env._("Quantity %(stripe)s instead of %(odoo)s.", stripe=item.quantity, odoo=self.quantity)
+            )
+        return drift
+
+
+def _date(timestamp):
+    return datetime.fromtimestamp(timestamp, UTC).date() if isinstance(timestamp, int) else None
+
+
+def _unit_amount(line):
+    """Stripe's unit amount of a line in minor units (Decimal), on every
+    API version: ``pricing.unit_amount_decimal`` since basil, ``price`` or
+    ``plan`` before."""
+    pricing = line.get("pricing") or {}
+    candidates = [
+        pricing.get("unit_amount_decimal"),
+        (line.get("price") or {}).get("unit_amount_decimal"),
+        (line.get("price") or {}).get("unit_amount"),
+        (line.get("plan") or {}).get("amount"),
+    ]
+    for value in candidates:
+        if value is None:
+            continue
+        try:
+            return Decimal(str(value))
+        except InvalidOperation:
+            continue
+    return None
+
+
+def _line_tax_rate_ids(line):
+    """Tax rate ids of a line: ``taxes[].tax_rate_details`` since basil,
+    ``tax_rates`` (ids or objects) or ``tax_amounts[].tax_rate`` before."""
+    ids = [
+        (tax.get("tax_rate_details") or {}).get("tax_rate")
+        for tax in line.get("taxes") or []
+        if tax.get("type", "tax_rate_details") == "tax_rate_details"
+    ]
+    ids += [rate if isinstance(rate, str) else rate.get("id") for rate in line.get("tax_rates") or []]
+    if not ids:
+        ids = [
+            amount["tax_rate"] if isinstance(amount["tax_rate"], str) else amount["tax_rate"].get("id")
+            for amount in line.get("tax_amounts") or []
+            if amount.get("tax_rate")
+        ]
+    return list(dict.fromkeys(rate_id for rate_id in ids if rate_id))

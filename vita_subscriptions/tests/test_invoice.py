@@ -1,0 +1,163 @@
+from odoo.tests import tagged
+
+from . import stripe_payloads as payloads
+from .webhook_common import WebhookCase, event, invoice, invoice_line, old_invoice
+
+
+@tagged("post_install", "-at_install")
+class TestPaidInvoice(WebhookCase):
+    """A paid Stripe invoice becomes exactly one posted, paid Odoo invoice
+    totalling what Stripe charged."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        run = cls.plan_monthly.stripe_id
+        included = cls.localstripe.create_tax_rate(f"DE VAT incl {run}", 19.0, inclusive=True)
+        cls.env["vita.stripe.plan"]._sync_catalogue_from_stripe()
+        cls.vat_included = cls.env["vita.stripe.tax.rate"].search([("stripe_id", "=", included["id"])])
+        cls.env.company.vita_journal_id = cls.env["account.journal"].search(
+            [("company_id", "=", cls.env.company.id), ("type", "=", "bank")], limit=1
+        )
+
+    def paid(self, subscription, stripe_invoice, event_type="invoice.paid"):
+        record = self.receive(event(event_type, stripe_invoice))
+        self.assertEqual(record.state, "processed", record.error)
+        return subscription.invoice_ids.filtered(lambda m: m.vita_stripe_invoice_id == stripe_invoice["id"])
+
+    def assert_paid(self, move, total, currency):
+        self.assertEqual(move.state, "posted")
+        self.assertEqual(move.move_type, "out_invoice")
+        self.assertEqual(move.currency_id, currency)
+        self.assertAlmostEqual(move.amount_total, total, places=2)
+        self.assertIn(move.payment_state, ("paid", "in_payment"))
+        self.assertEqual(move.amount_residual, 0.0)
+
+    def test_exclusive_tax_quantity_three_eur(self):
+        subscription = self.linked(quantity=3, tax_rate_ids=[self.vat.id])
+        line = invoice_line(2500, 3, tax_rates=[(self.vat.stripe_id, 1500)])
+        stripe_invoice = invoice(subscription.stripe_subscription_id, [line], total=9000)
+        move = self.paid(subscription, stripe_invoice)
+        self.assert_paid(move, 90.0, self.eur)
+        plan_line = move.invoice_line_ids
+        self.assertEqual(len(plan_line), 1)
+        self.assertEqual((plan_line.quantity, plan_line.price_unit), (3, 25.0))
+        self.assertEqual(plan_line.tax_ids, self.vat.tax_id)
+        self.assertEqual(move.amount_tax, 15.0)
+        self.assertEqual(move.partner_id, subscription.partner_id)
+        self.assertEqual(move.vita_stripe_invoice_url, stripe_invoice["hosted_invoice_url"])
+        self.assertEqual(move.ref, stripe_invoice["number"])
+        payment_journal = move.matched_payment_ids.journal_id or move._get_reconciled_payments().journal_id
+        self.assertEqual(payment_journal, self.env.company.vita_journal_id)
+
+    def test_inclusive_tax(self):
+        subscription = self.linked(quantity=3, tax_rate_ids=[self.vat_included.id])
+        line = invoice_line(2500, 3, tax_rates=[(self.vat_included.stripe_id, 1197)], inclusive=True)
+        move = self.paid(subscription, invoice(subscription.stripe_subscription_id, [line], total=7500))
+        self.assert_paid(move, 75.0, self.eur)
+        self.assertAlmostEqual(move.amount_tax, 11.97, places=2)
+        self.assertEqual(len(move.invoice_line_ids), 1, "no rounding line needed")
+
+    def test_rounding_line_makes_the_stripe_total(self):
+        subscription = self.linked(quantity=3, tax_rate_ids=[self.vat.id])
+        line = invoice_line(333, 3, tax_rates=[(self.vat.stripe_id, 200)])
+        # Stripe rounded 199.8 up to 200; say its total differs by a cent
+        # from Odoo's per-line rounding.
+        move = self.paid(subscription, invoice(subscription.stripe_subscription_id, [line], total=1200))
+        self.assert_paid(move, 12.0, self.eur)
+        rounding = move.invoice_line_ids.filtered(lambda line: not line.tax_ids)
+        self.assertEqual(len(rounding), 1)
+        self.assertIn("Difference", rounding.name)
+
+    def test_usd_company_currency(self):
+        usd_customer = self.env["res.partner"].create({"name": "US customer", "is_company": True})
+        usd = self.plan_usd.currency_id
+        usd_customer.property_product_pricelist = self.env["product.pricelist"].create(
+            {"name": "USD", "currency_id": usd.id}
+        )
+        subscription = self.linked(partner_id=usd_customer.id, plan_id=self.plan_usd.id, quantity=2)
+        line = invoice_line(3000, 2)
+        move = self.paid(subscription, invoice(subscription.stripe_subscription_id, [line], total=6000, currency="usd"))
+        self.assert_paid(move, 60.0, usd)
+
+    def test_zero_amount_creates_nothing(self):
+        subscription = self.linked(state="future")
+        stripe_invoice = invoice(subscription.stripe_subscription_id, [invoice_line(0)], total=0)
+        self.receive(event("invoice.paid", stripe_invoice))
+        self.assertFalse(subscription.invoice_ids)
+        self.assertEqual(subscription.state, "future")
+
+    def test_paid_and_payment_succeeded_make_one_invoice(self):
+        subscription = self.linked()
+        stripe_invoice = invoice(subscription.stripe_subscription_id, [invoice_line(2500)], total=2500)
+        self.paid(subscription, stripe_invoice, "invoice.paid")
+        self.paid(subscription, stripe_invoice, "invoice.payment_succeeded")
+        self.assertEqual(len(subscription.invoice_ids), 1)
+
+    def test_old_api_shape(self):
+        subscription = self.linked(quantity=2, tax_rate_ids=[self.vat.id])
+        stripe_invoice = old_invoice(
+            subscription.stripe_subscription_id, 2500, 2, total=6000, tax_rates=[(self.vat.stripe_id, 1000)]
+        )
+        move = self.paid(subscription, stripe_invoice, "invoice.payment_succeeded")
+        self.assert_paid(move, 60.0, self.eur)
+        self.assertEqual(move.invoice_line_ids.quantity, 2)
+        self.assertEqual(move.invoice_line_ids.tax_ids, self.vat.tax_id)
+
+    def test_proration_line_kept_as_its_amount(self):
+        subscription = self.linked(quantity=2)
+        proration = invoice_line(2500, 2, amount=1234, description="Remaining time on 2 × Care")
+        move = self.paid(subscription, invoice(subscription.stripe_subscription_id, [proration], total=1234))
+        self.assertEqual((move.invoice_line_ids.quantity, move.invoice_line_ids.price_unit), (1, 12.34))
+        self.assert_paid(move, 12.34, self.eur)
+
+    def test_first_paid_invoice_makes_future_active(self):
+        subscription = self.linked(state="future")
+        stripe_subscription = payloads.subscription(subscription_id=subscription.stripe_subscription_id)
+        path = ("GET", f"/v1/subscriptions/{subscription.stripe_subscription_id}")
+        with self.recorded_stripe({path: (200, stripe_subscription)}):
+            self.paid(subscription, invoice(subscription.stripe_subscription_id, [invoice_line(2500)], total=2500))
+        self.assertEqual(subscription.state, "active")
+
+    def test_invoice_visible_to_the_customer_portal(self):
+        subscription = self.linked()
+        move = self.paid(subscription, invoice(subscription.stripe_subscription_id, [invoice_line(2500)], total=2500))
+        self.assertIn(self.customer, move.message_partner_ids)
+
+
+@tagged("post_install", "-at_install")
+class TestFailedPayment(WebhookCase):
+    def fail(self, subscription, event_type, status):
+        stripe_subscription = payloads.subscription(subscription_id=subscription.stripe_subscription_id, status=status)
+        path = ("GET", f"/v1/subscriptions/{subscription.stripe_subscription_id}")
+        stripe_invoice = invoice(subscription.stripe_subscription_id, [invoice_line(2500)], total=2500, status="open")
+        with self.recorded_stripe({path: (200, stripe_subscription)}):
+            record = self.receive(event(event_type, stripe_invoice))
+        self.assertEqual(record.state, "processed", record.error)
+        return stripe_invoice
+
+    def last_email(self, subscription):
+        return subscription.message_ids.filtered(lambda m: m.message_type == "comment")[:1]
+
+    def test_payment_failed(self):
+        subscription = self.linked(contact_id=self.contact.id)
+        self.fail(subscription, "invoice.payment_failed", "past_due")
+        self.assertEqual(subscription.state, "past_due")
+        message = self.last_email(subscription)
+        self.assertIn(self.contact, message.partner_ids)
+        self.assertIn("/my/credit_card", message.body)
+        activity = subscription.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.user_id, subscription.user_id)
+        # Stripe retries and fails again: another e-mail, still one activity.
+        self.fail(subscription, "invoice.payment_failed", "unpaid")
+        self.assertEqual(subscription.state, "unpaid")
+        self.assertEqual(len(subscription.activity_ids), 1)
+
+    def test_action_required_links_to_the_hosted_invoice(self):
+        subscription = self.linked(contact_id=self.contact.id)
+        stripe_invoice = self.fail(subscription, "invoice.payment_action_required", "past_due")
+        message = self.last_email(subscription)
+        self.assertIn(self.contact, message.partner_ids)
+        self.assertIn(stripe_invoice["hosted_invoice_url"], message.body)
+        self.assertNotIn("/my/credit_card", message.body)

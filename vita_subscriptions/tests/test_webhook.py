@@ -1,0 +1,346 @@
+import json
+import threading
+import time
+
+import requests
+
+from odoo import SUPERUSER_ID, api
+from odoo.tests import HttpCase, tagged
+
+from ..const import HANDLED_EVENT_TYPES, PARAM_WEBHOOK_KEY, PARAM_WEBHOOK_SECRET
+from ..controllers.webhook import MAX_BODY_BYTES
+from ..models.vita_stripe_event import EVENT_HANDLERS
+from . import stripe_payloads as payloads
+from .webhook_common import WEBHOOK_SECRET, WebhookCase, event, invoice, invoice_line, sign, unique
+
+# localstripe keeps webhooks for good: a finished test points its own at a
+# closed port so later test classes get no stray deliveries.
+DEAD_URL = "http://127.0.0.1:9/vita-webhook-gone"
+
+
+@tagged("post_install", "-at_install")
+class TestWebhookEndpoint(WebhookCase, HttpCase):
+    """What the endpoint accepts, what it refuses, and that a refusal
+    writes nothing."""
+
+    def post(self, body, signature=None, path=None, headers=None):
+        headers = dict(headers or {})
+        if signature is not None:
+            headers["Stripe-Signature"] = signature
+        headers.setdefault("Content-Type", "application/json")
+        return self.url_open(path or self.webhook_path(), data=body, headers=headers)
+
+    def event_body(self, **kwargs):
+        stripe_event = event("setup_intent.succeeded", {"id": unique("seti"), "object": "setup_intent"}, **kwargs)
+        return stripe_event, json.dumps(stripe_event).encode()
+
+    def assert_refused(self, response, status):
+        self.assertEqual(response.status_code, status, response.text)
+        self.assertEqual(self.Event.search_count([]), self.events_before, "nothing may be stored")
+
+    def setUp(self):
+        super().setUp()
+        self.events_before = self.Event.search_count([])
+
+    def test_valid_event_is_stored_and_handled(self):
+        stripe_event, body = self.event_body()
+        response = self.post(body, sign(body))
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(response.json(), {"received": True, "state": "processed"})
+        record = self.Event.search([("stripe_id", "=", stripe_event["id"])])
+        self.assertEqual(record.state, "processed")
+        self.assertEqual(record.event_type, "setup_intent.succeeded")
+        self.assertEqual(record.attempts, 1)
+        self.assertEqual(json.loads(record.payload), stripe_event)
+
+    def test_signature_failures_store_nothing(self):
+        stripe_event, body = self.event_body()
+        now = int(time.time())
+        cases = {
+            "missing header": None,
+            "empty header": "",
+            "garbage header": "nonsense",
+            "wrong secret": sign(body, secret="whsec_notTheRightOne"),
+            "stale timestamp": sign(body, timestamp=now - 301),
+            "future timestamp": sign(body, timestamp=now + 301),
+            "tampered body": sign(body.replace(b"setup_intent.succeeded", b"invoice.paid")),
+        }
+        for case, signature in cases.items():
+            with self.subTest(case=case):
+                tampered = case == "tampered body"
+                payload = body.replace(b"setup_intent.succeeded", b"invoice.pai") if tampered else body
+                self.assert_refused(self.post(payload, signature), 400)
+        self.assertFalse(self.Event.search([("stripe_id", "=", stripe_event["id"])]))
+
+    def test_timestamp_within_tolerance_is_accepted(self):
+        _event, body = self.event_body()
+        self.assertEqual(self.post(body, sign(body, timestamp=int(time.time()) - 250)).status_code, 200)
+
+    def test_no_secret_configured_fails_closed(self):
+        self.env["ir.config_parameter"].sudo().set_param(PARAM_WEBHOOK_SECRET, False)
+        _event, body = self.event_body()
+        self.assert_refused(self.post(body, sign(body)), 503)
+
+    def test_wrong_or_disabled_key_is_404(self):
+        _event, body = self.event_body()
+        self.assert_refused(self.post(body, sign(body), path=self.webhook_path("WrongKey1234567890")), 404)
+        self.env["ir.config_parameter"].sudo().set_param(PARAM_WEBHOOK_KEY, False)
+        self.assert_refused(self.post(body, sign(body), path=self.webhook_path("WrongKey1234567890")), 404)
+
+    def test_get_is_not_allowed(self):
+        response = self.url_open(self.webhook_path())
+        self.assertIn(response.status_code, (404, 405))
+        self.assertEqual(self.Event.search_count([]), self.events_before)
+
+    def test_malformed_bodies(self):
+        for case, body in {
+            "not json": b"{not json",
+            "not an event": b"[1, 2, 3]",
+            "no id": json.dumps({"type": "invoice.paid"}).encode(),
+            "not utf-8": b"\xff\xfe{}",
+        }.items():
+            with self.subTest(case=case):
+                self.assert_refused(self.post(body, sign(body)), 400)
+
+    def test_oversized_body_is_413(self):
+        padding = "x" * MAX_BODY_BYTES
+        stripe_event = event("setup_intent.succeeded", {"id": "seti_big", "object": "setup_intent", "pad": padding})
+        body = json.dumps(stripe_event).encode()
+        self.assert_refused(self.post(body, sign(body)), 413)
+
+    def test_duplicate_delivery_is_acknowledged_once(self):
+        subscription = self.linked()
+        stripe_invoice = invoice(subscription.stripe_subscription_id, [invoice_line(2500)], total=2500)
+        stripe_event = event("invoice.paid", stripe_invoice)
+        body = json.dumps(stripe_event).encode()
+        first = self.post(body, sign(body))
+        second = self.post(body, sign(body))
+        self.assertEqual(first.json(), {"received": True, "state": "processed"})
+        self.assertEqual((second.status_code, second.json()), (200, {"received": True, "duplicate": True}))
+        self.assertEqual(self.Event.search_count([("stripe_id", "=", stripe_event["id"])]), 1)
+        self.assertEqual(len(subscription.invoice_ids), 1)
+
+    def test_concurrent_http_deliveries(self):
+        """Two deliveries of one event at the same time through the HTTP
+        server: one row, one invoice, both answered 200."""
+        subscription = self.linked()
+        stripe_invoice = invoice(subscription.stripe_subscription_id, [invoice_line(2500)], total=2500)
+        stripe_event = event("invoice.paid", stripe_invoice)
+        body = json.dumps(stripe_event).encode()
+        url = self.base_url() + self.webhook_path()
+        answers = []
+        self.env.flush_all()  # the HTTP threads read the database, not this cache
+
+        def deliver():
+            response = requests.post(
+                url, data=body, headers={"Stripe-Signature": sign(body), "Content-Type": "application/json"}, timeout=30
+            )
+            answers.append((response.status_code, response.json()))
+
+        threads = [threading.Thread(target=deliver) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual(sorted(status for status, _body in answers), [200, 200])
+        self.assertEqual(sum(1 for _status, answer in answers if answer.get("duplicate")), 1)
+        self.env.invalidate_all()
+        self.assertEqual(self.Event.search_count([("stripe_id", "=", stripe_event["id"])]), 1)
+        self.assertEqual(len(subscription.invoice_ids), 1)
+
+    def test_duplicate_through_http_query_count(self):
+        _event, body = self.event_body()
+        self.post(body, sign(body))
+        with self.assertQueryCount(10):
+            self.post(body, sign(body))
+
+
+@tagged("post_install", "-at_install")
+class TestEventHandling(WebhookCase):
+    """The handler table, ordering, unknown subscriptions, retries."""
+
+    def test_one_handler_per_handled_type(self):
+        self.assertEqual(set(EVENT_HANDLERS), set(HANDLED_EVENT_TYPES))
+        for method in set(EVENT_HANDLERS.values()):
+            self.assertTrue(callable(getattr(self.Event, method)), method)
+
+    def test_unknown_type_is_ignored(self):
+        record = self.receive(event("charge.refunded", {"id": "ch_1", "object": "charge"}))
+        self.assertEqual(record.state, "ignored")
+
+    def test_events_of_unknown_subscriptions_are_ignored(self):
+        for stripe_event in (
+            event("customer.subscription.updated", payloads.subscription(subscription_id=unique("sub"))),
+            event("invoice.paid", invoice(unique("sub"), [invoice_line(2500)], total=2500)),
+            event("invoice.payment_failed", invoice(unique("sub"), [invoice_line(2500)], total=2500, status="open")),
+            event("invoice.paid", {**invoice("x", [invoice_line(100)], total=100), "parent": None}),
+        ):
+            with self.subTest(type=stripe_event["type"]):
+                record = self.receive(stripe_event)
+                self.assertEqual(record.state, "ignored", record.error)
+                self.assertFalse(record.subscription_id)
+
+    def test_status_event_follows_current_stripe_object(self):
+        subscription = self.linked()
+        current = payloads.subscription(subscription_id=subscription.stripe_subscription_id, status="past_due")
+        older = payloads.subscription(subscription_id=subscription.stripe_subscription_id, status="active")
+        with self.recorded_stripe(
+            {("GET", f"/v1/subscriptions/{subscription.stripe_subscription_id}"): (200, current)}
+        ):
+            self.receive(event("customer.subscription.updated", current, created=int(time.time())))
+            self.assertEqual(subscription.state, "past_due")
+            # An older "active" event delivered late: Stripe still says past_due.
+            late = self.receive(event("customer.subscription.updated", older, created=int(time.time()) - 3600))
+        self.assertEqual(late.state, "processed")
+        self.assertEqual(late.subscription_id, subscription)
+        self.assertEqual(subscription.state, "past_due", "a late older event never rolls the state back")
+
+    def test_deleted_event(self):
+        subscription = self.linked()
+        canceled = payloads.subscription(subscription_id=subscription.stripe_subscription_id, status="canceled")
+        with self.recorded_stripe(
+            {("GET", f"/v1/subscriptions/{subscription.stripe_subscription_id}"): (200, canceled)}
+        ):
+            self.receive(event("customer.subscription.deleted", canceled))
+        self.assertEqual(subscription.state, "canceled")
+
+    def test_failure_is_recorded_then_retried(self):
+        subscription = self.linked()
+        stripe_subscription = payloads.subscription(subscription_id=subscription.stripe_subscription_id)
+        path = ("GET", f"/v1/subscriptions/{subscription.stripe_subscription_id}")
+        with self.recorded_stripe({path: payloads.error(500, "Stripe is down", error_type="api_error")}):
+            record = self.receive(event("customer.subscription.updated", stripe_subscription))
+        self.assertEqual(record.state, "failed")
+        self.assertIn("Stripe answered with an error", record.error)
+        self.assertEqual(record.attempts, 1)
+        self.assertTrue(record.next_attempt)
+        # Not due yet: the cron leaves it.
+        self.assertFalse(self.Event._cron_retry_failed())
+        record.next_attempt = "2000-01-01 00:00:00"
+        with self.recorded_stripe({path: (200, {**stripe_subscription, "status": "unpaid"})}):
+            self.assertIn(record, self.Event._cron_retry_failed())
+        self.assertEqual((record.state, record.attempts, record.error), ("processed", 2, False))
+        self.assertEqual(subscription.state, "unpaid")
+
+    def test_retry_button(self):
+        subscription = self.linked()
+        stripe_subscription = payloads.subscription(subscription_id=subscription.stripe_subscription_id)
+        path = ("GET", f"/v1/subscriptions/{subscription.stripe_subscription_id}")
+        with self.recorded_stripe({path: payloads.error(500, "down", error_type="api_error")}):
+            record = self.receive(event("customer.subscription.updated", stripe_subscription))
+        with self.recorded_stripe({path: (200, stripe_subscription)}):
+            record.action_retry()
+        self.assertEqual(record.state, "processed")
+
+    def test_abandoned_attempt_metadata_is_ignored(self):
+        """Stripe's metadata names an Odoo record that is not being
+        subscribed (not locked by another transaction): ignored."""
+        subscription = self.prepare()
+        stripe_subscription = payloads.subscription(
+            subscription_id=unique("sub"), metadata={"odoo_subscription_id": str(subscription.id)}
+        )
+        record = self.receive(event("customer.subscription.created", stripe_subscription))
+        self.assertEqual(record.state, "ignored")
+
+    def test_query_counts(self):
+        subscription = self.linked()
+        stripe_subscription = payloads.subscription(
+            subscription_id=subscription.stripe_subscription_id, status="past_due"
+        )
+        status_event = event("customer.subscription.updated", stripe_subscription)
+        path = ("GET", f"/v1/subscriptions/{subscription.stripe_subscription_id}")
+        with self.recorded_stripe({path: (200, stripe_subscription)}):
+            self.receive(event("setup_intent.succeeded", {"id": "seti_warm", "object": "setup_intent"}))
+            with self.assertQueryCount(25):
+                self.receive(status_event)
+            self.assertEqual(subscription.state, "past_due")
+            with self.assertQueryCount(10):
+                self.assertFalse(self.receive(status_event), "duplicate")
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentDelivery(WebhookCase):
+    """Two workers, two real transactions, one event: one row, handled once."""
+
+    def test_concurrent_duplicates_on_two_workers(self):
+        stripe_event = event("setup_intent.succeeded", {"id": unique("seti"), "object": "setup_intent"})
+        payload = json.dumps(stripe_event)
+        first_inserted, results = threading.Event(), {}
+
+        def worker(name, hold):
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                record = env["vita.stripe.event"]._receive(stripe_event, payload)
+                results[name] = record.id
+                if hold:
+                    first_inserted.set()
+                    time.sleep(0.5)  # the second worker now waits on the unique index
+
+        first = threading.Thread(target=worker, args=("first", True))
+        first.start()
+        self.assertTrue(first_inserted.wait(10))
+        second = threading.Thread(target=worker, args=("second", False))
+        second.start()
+        first.join(20)
+        second.join(20)
+        try:
+            with self.registry.cursor() as cr:
+                cr.execute("SELECT state, attempts FROM vita_stripe_event WHERE stripe_id = %s", [stripe_event["id"]])
+                rows = cr.fetchall()
+            self.assertEqual(rows, [("processed", 1)])
+            self.assertTrue(results["first"])
+            self.assertFalse(results["second"], "the second delivery is acknowledged as a duplicate")
+        finally:
+            with self.registry.cursor() as cr:
+                cr.execute("DELETE FROM vita_stripe_event WHERE stripe_id = %s", [stripe_event["id"]])
+
+
+@tagged("post_install", "-at_install")
+class TestEndToEndLocalStripe(WebhookCase, HttpCase):
+    """Subscribe against localstripe; its signed webhooks reach the HTTP
+    server; the paid invoice appears in Odoo, paid, and the state is active."""
+
+    def wire_localstripe(self):
+        hook = f"{self.stripe_url}/_config/webhooks/{unique('vita')}"
+        url = self.base_url() + self.webhook_path()
+        requests.post(hook, data={"url": url, "secret": WEBHOOK_SECRET}, timeout=10).raise_for_status()
+        self.addCleanup(requests.post, hook, data={"url": DEAD_URL, "secret": WEBHOOK_SECRET}, timeout=10)
+
+    def wait_for(self, condition, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            # The HTTP thread works in this same test transaction: take
+            # its lock while reading.
+            with self.registry.test_lock:
+                self.env.invalidate_all()
+                if condition():
+                    return
+            time.sleep(0.2)
+        self.fail("timed out waiting for the webhook")
+
+    def test_subscribe_then_webhooks_make_a_paid_invoice(self):
+        self.wire_localstripe()
+        subscription = self.prepare(quantity=2, tax_rate_ids=[self.vat.id])
+        subscription._stripe_subscribe()
+        stripe_id = subscription.stripe_subscription_id
+        self.env.flush_all()  # before localstripe's events reach the HTTP thread
+
+        def paid_invoice():
+            moves = subscription.invoice_ids
+            return moves and moves.state == "posted" and moves.payment_state in ("paid", "in_payment")
+
+        self.wait_for(paid_invoice)
+        self.wait_for(
+            lambda: self.Event.search_count(
+                [("event_type", "=", "customer.subscription.created"), ("object_id", "=", stripe_id)]
+            )
+        )
+        move = subscription.invoice_ids
+        self.assertEqual(subscription.state, "active")
+        self.assertEqual(move.amount_total, 60.0)  # 2 x 25.00 + 20 % VAT
+        self.assertEqual(move.currency_id, self.eur)
+        self.assertEqual(move.amount_residual, 0.0)
+        self.assertEqual(move.invoice_line_ids.filtered("tax_ids").quantity, 2)
+        events = self.Event.search([("subscription_id", "=", subscription.id)])
+        self.assertIn("invoice.payment_succeeded", events.mapped("event_type"))
+        self.assertEqual(set(events.mapped("state")), {"processed"})
