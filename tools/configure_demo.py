@@ -51,6 +51,9 @@ for xmlid, cancel_at_period_end in (
     subscription._stripe_subscribe()
     if cancel_at_period_end:
         subscription.action_cancel_at_period_end()
+    # Odoo is not serving yet, so the webhooks of this payment are lost: the
+    # sync imports the paid invoice the way the reconciliation cron would.
+    subscription.action_sync_from_stripe()
     env.cr.commit()
 key = params.get_param("vita_subscriptions.webhook_key")
 print(
