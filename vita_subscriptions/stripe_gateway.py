@@ -362,6 +362,15 @@ class StripeGateway:
                 if invoice.status == "paid":
                     yield invoice.to_dict()
 
+    def list_invoice_lines(self, invoice_id) -> list[dict]:
+        """Every line of an invoice, paged, as plain dicts: events and
+        invoice objects carry only the first lines.
+        https://docs.stripe.com/api/invoices/invoice_lines"""
+        params: stripe.params.InvoiceLineItemListParams = {"limit": PAGE_SIZE}
+        with self._errors_as_user_errors("invoices.line_items.list"):
+            lines = self.client.v1.invoices.line_items.list(invoice_id, params=params)
+            return [line.to_dict() for line in lines.auto_paging_iter()]
+
 
 class WebhookRejected(ValueError):
     """A webhook request that must be answered 400 and not stored."""

@@ -112,7 +112,7 @@ class VitaSubscription(models.Model):
         currency = self._vita_currency(stripe_invoice["currency"])
         lines = (stripe_invoice.get("lines") or {}).get("data") or []
         if (stripe_invoice.get("lines") or {}).get("has_more"):
-            raise UserError(self.env._("Stripe invoice %s has too many lines to import.", stripe_invoice["id"]))
+            lines = self._gateway().list_invoice_lines(stripe_invoice["id"])
         created = stripe_invoice.get("status_transitions", {}).get("finalized_at") or stripe_invoice.get("created")
         return {
             "move_type": "out_invoice",

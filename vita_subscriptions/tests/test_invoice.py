@@ -50,6 +50,17 @@ class TestPaidInvoice(WebhookCase):
         payment_journal = move.matched_payment_ids.journal_id or move._get_reconciled_payments().journal_id
         self.assertEqual(payment_journal, self.env.company.vita_journal_id)
 
+    def test_lines_beyond_the_first_page_are_fetched(self):
+        subscription = self.linked(quantity=1)
+        first, second = invoice_line(2500, 1), invoice_line(1000, 1, description="Extra")
+        stripe_invoice = invoice(subscription.stripe_subscription_id, [first], total=3500)
+        stripe_invoice["lines"]["has_more"] = True
+        all_lines = {"object": "list", "data": [first, second], "has_more": False, "url": "/v1/invoices/x/lines"}
+        with self.recorded_stripe({("GET", f"/v1/invoices/{stripe_invoice['id']}/lines"): (200, all_lines)}):
+            move = self.paid(subscription, stripe_invoice)
+        self.assert_paid(move, 35.0, self.eur)
+        self.assertEqual(sorted(move.invoice_line_ids.mapped("price_unit")), [10.0, 25.0])
+
     def test_inclusive_tax(self):
         subscription = self.linked(quantity=3, tax_rate_ids=[self.vat_included.id])
         line = invoice_line(2500, 3, tax_rates=[(self.vat_included.stripe_id, 1197)], inclusive=True)
