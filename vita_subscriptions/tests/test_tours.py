@@ -1,6 +1,6 @@
 from odoo.tests import HttpCase, tagged
 
-from .common import VitaCase
+from .common import SubscriptionCase, VitaCase
 
 
 @tagged("post_install", "-at_install")
@@ -12,3 +12,15 @@ class TestCatalogueTour(VitaCase, HttpCase):
         self.start_tour("/odoo", "vita_catalogue_tour", login="admin")
         plan = self.env["vita.stripe.plan"].search([("stripe_id", "=", "plan_tour_gold")])
         self.assertEqual(plan.amount, 49.0)
+
+
+@tagged("post_install", "-at_install")
+class TestBackOfficeTour(SubscriptionCase, HttpCase):
+    def test_cancel_at_period_end_then_reactivate_from_the_form(self):
+        subscription = self.subscribed()
+        url = f"/odoo/action-vita_subscriptions.vita_subscription_action/{subscription.id}"
+        self.start_tour(url, "vita_backoffice_cancel_reactivate_tour", login="admin")
+        self.assertFalse(subscription.cancel_at_period_end)
+        stripe_subscription = self.localstripe.get(f"subscriptions/{subscription.stripe_subscription_id}")
+        self.assertFalse(stripe_subscription["cancel_at_period_end"])
+        self.assertEqual(subscription.state, "active")
