@@ -6,7 +6,6 @@ DB="${VITA_CHECK_DB:-vita_check_install}"
 check_odoo_src
 ensure_venv
 ensure_postgres
-dropdb --if-exists --force "$DB"
 log "Installing without demo data into $DB"
 odoo_init "$DB" --without-demo=all
 log "Uninstalling"

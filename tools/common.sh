@@ -104,9 +104,10 @@ start_localstripe() {
     die "localstripe did not answer on port $port, see $logfile"
 }
 
-# odoo_init DB [--without-demo=all] — creates DB with the addon installed.
+# odoo_init DB [--without-demo=all] — (re)creates DB with the addon installed.
 odoo_init() {
     local db="$1"; shift
+    dropdb --if-exists --force "$db"
     "$PY" "$ODOO_SRC/odoo-bin" --addons-path="$ODOO_SRC/addons,$ROOT" -d "$db" \
         -i vita_subscriptions --stop-after-init --log-level=warn "$@"
 }

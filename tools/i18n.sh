@@ -8,7 +8,6 @@ I18N="$ROOT/vita_subscriptions/i18n"
 check_odoo_src
 ensure_venv
 ensure_postgres
-dropdb --if-exists --force "$DB"
 log "Installing the addon into $DB (no demo data)"
 odoo_init "$DB" --without-demo=all
 mkdir -p "$I18N"

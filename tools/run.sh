@@ -23,7 +23,6 @@ if psql -d "$DB" -Atc "select 1 from ir_module_module where name = 'vita_subscri
     "$PY" "$ODOO_SRC/odoo-bin" "${odoo_args[@]}" -u vita_subscriptions --stop-after-init --log-level=warn
 else
     log "Creating the demo database $DB (~40 s)"
-    dropdb --if-exists --force "$DB"
     odoo_init "$DB"
 fi
 

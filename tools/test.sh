@@ -13,7 +13,6 @@ start_localstripe "$port"
 trap 'kill "$LOCALSTRIPE_PID" 2>/dev/null || true' EXIT
 
 log "Creating the test database $DB (addon and demo data, ~40 s)"
-dropdb --if-exists --force "$DB"
 odoo_init "$DB"
 
 log "Running the tests (localstripe on 127.0.0.1:$port)"

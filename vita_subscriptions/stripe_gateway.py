@@ -63,16 +63,26 @@ class StripeGateway:
         return cls(cls.provider_of(env, company or env.company))
 
     @staticmethod
-    def provider_of(env, company):
-        provider = (
+    def find_provider(env, company):
+        """The Stripe provider of ``company`` (sudo), possibly disabled or
+        empty; an active one is preferred when there are several."""
+        return (
             env["payment.provider"]
             .sudo()
-            .search(
-                [("code", "=", "stripe"), ("company_id", "=", company.id)],
-                order="state desc, id",
-                limit=1,
-            )
+            .search([("code", "=", "stripe"), ("company_id", "=", company.id)], order="state desc, id", limit=1)
         )
+
+    @staticmethod
+    def companies_using_stripe(env):
+        """Companies whose Stripe provider is in test mode or enabled (the crons' scope)."""
+        providers = (
+            env["payment.provider"].sudo().search([("code", "=", "stripe"), ("state", "in", ("test", "enabled"))])
+        )
+        return providers.company_id
+
+    @classmethod
+    def provider_of(cls, env, company):
+        provider = cls.find_provider(env, company)
         if not provider or provider.state == "disabled":
             raise UserError(
                 env._(

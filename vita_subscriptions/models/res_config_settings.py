@@ -57,11 +57,7 @@ class ResConfigSettings(models.TransientModel):
     @api.depends("company_id")
     def _compute_vita_stripe_mode(self):
         for settings in self:
-            provider = (
-                self.env["payment.provider"]
-                .sudo()
-                .search([("code", "=", "stripe"), ("company_id", "=", settings.company_id.id)], limit=1)
-            )
+            provider = StripeGateway.find_provider(self.env, settings.company_id)
             settings.vita_stripe_mode = (
                 dict(provider._fields["state"]._description_selection(self.env)).get(provider.state)
                 if provider

@@ -4,7 +4,7 @@ from odoo import api, fields, models
 
 from ..const import PLAN_INTERVALS
 from ..stripe_gateway import StripeGateway
-from ..utils import from_minor_units
+from ..utils import from_minor_units, stripe_currency
 
 _logger = logging.getLogger(__name__)
 
@@ -74,15 +74,11 @@ class VitaStripePlan(models.Model):
         # One lookup per distinct currency, however many plans use it.
         code = plan.currency.upper()
         if code not in cache:
-            currencies = self.env["res.currency"].sudo().with_context(active_test=False)
-            cache[code] = currencies.search([("name", "=", code)], limit=1)
+            cache[code] = stripe_currency(self.env, code)
         currency = cache[code]
         if not currency:
             _logger.warning("Stripe plan %s left out: currency %s unknown to Odoo", plan.id, plan.currency)
             return None
-        if not currency.active:
-            # Stripe bills in it: Odoo must be able to invoice in it.
-            currency.active = True
         product = plan.product
         return {
             "product_name": product if isinstance(product, str) else product.name,
@@ -97,10 +93,7 @@ class VitaStripePlan(models.Model):
     @api.model
     def _cron_sync_from_stripe(self):
         """Daily: sync plans and tax rates of every company using Stripe."""
-        providers = (
-            self.env["payment.provider"].sudo().search([("code", "=", "stripe"), ("state", "in", ("test", "enabled"))])
-        )
-        for company in providers.company_id:
+        for company in StripeGateway.companies_using_stripe(self.env):
             plans = self.with_company(company)
             try:
                 with self.env.cr.savepoint():

@@ -121,12 +121,7 @@ class VitaSubscription(models.Model):
 
     @api.model
     def _default_mode(self):
-        provider = (
-            self.env["payment.provider"]
-            .sudo()
-            .search([("code", "=", "stripe"), ("company_id", "=", self.env.company.id)], limit=1)
-        )
-        return StripeGateway.mode_of(provider)
+        return StripeGateway.mode_of(StripeGateway.find_provider(self.env, self.env.company))
 
     @api.depends("partner_id")
     def _compute_contact_id(self):

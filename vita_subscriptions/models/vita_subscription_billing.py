@@ -14,7 +14,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..stripe_gateway import StripeGateway
-from ..utils import from_minor_units
+from ..utils import from_minor_units, stripe_currency
 from .vita_stripe_event import RetryLater
 
 _logger = logging.getLogger(__name__)
@@ -130,16 +130,9 @@ class VitaSubscription(models.Model):
         }
 
     def _vita_currency(self, code):
-        currency = (
-            self.env["res.currency"]
-            .sudo()
-            .with_context(active_test=False)
-            .search([("name", "=", (code or "").upper())], limit=1)
-        )
+        currency = stripe_currency(self.env, code)
         if not currency:
             raise UserError(self.env._("Stripe billed in %s, a currency unknown to Odoo.", code))
-        if not currency.active:
-            currency.active = True
         return currency
 
     def _vita_line_vals(self, line, currency):
@@ -222,10 +215,7 @@ class VitaSubscription(models.Model):
     def _cron_reconcile_with_stripe(self):
         """Every company using Stripe, one savepoint per subscription so one
         bad record does not stop the others."""
-        providers = (
-            self.env["payment.provider"].sudo().search([("code", "=", "stripe"), ("state", "in", ("test", "enabled"))])
-        )
-        for company in providers.company_id:
+        for company in StripeGateway.companies_using_stripe(self.env):
             try:
                 self.with_company(company)._vita_reconcile_company(StripeGateway.for_company(self.env, company))
             except UserError:
