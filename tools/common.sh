@@ -25,29 +25,44 @@ Odoo is not on PyPI: extract Odoo 18.0 there first, e.g.
 
 ensure_venv() {
     local stamp="$VENV/.vita-stamp" want
-    want="$(cat "$ODOO_SRC/requirements.txt" "$ROOT/requirements.txt" "$ROOT/requirements-dev.txt" | sha256sum | cut -c1-16)"
+    # Bump the recipe number when the steps below change: cached venvs rebuild.
+    want="$( (echo recipe-2; cat "$ODOO_SRC/requirements.txt" "$ROOT/requirements.txt" "$ROOT/requirements-dev.txt") \
+        | sha256sum | cut -c1-16)"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
         return
     fi
-    log "Installing Python packages into $VENV (first run only, ~2 min)"
+    log "Installing Python packages into $VENV (first run only, ~3 min)"
     mkdir -p "$(dirname "$VENV")"
     [ -x "$PY" ] || python3 -m venv "$VENV"
-    local tmp
-    tmp="$(mktemp -d)"
-    # cbor2 5.4.2 only builds with an old setuptools; python-ldap needs LDAP
-    # headers and only serves auth_ldap, which we do not use.
-    echo 'setuptools<70' >"$tmp/constraints.txt"
-    grep -v -E '^(python-ldap|cbor2)' "$ODOO_SRC/requirements.txt" >"$tmp/odoo-requirements.txt"
-    local cbor
-    cbor="$(grep -E "^cbor2==.*python_version < '3.12'" "$ODOO_SRC/requirements.txt" | cut -d' ' -f1 || true)"
-    "$VENV/bin/pip" install -q --disable-pip-version-check -U pip wheel
-    if "$PY" -c 'import sys; sys.exit(sys.version_info >= (3, 12))'; then
-        PIP_CONSTRAINT="$tmp/constraints.txt" "$VENV/bin/pip" install -q --disable-pip-version-check "${cbor:-cbor2}"
-    fi
-    "$VENV/bin/pip" install -q --disable-pip-version-check \
-        -r "$tmp/odoo-requirements.txt" -r "$ROOT/requirements-dev.txt"
-    "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -e "$ODOO_SRC"
-    rm -rf "$tmp"
+    local pip=("$VENV/bin/pip" install -q --disable-pip-version-check)
+    # A current setuptools first: the one python3 -m venv bundles (65.5) has a
+    # pkg_resources that cannot read normalised dist-info names
+    # (zope_interface-8.7.dist-info), and Odoo's gevent process crash-loops on
+    # DistributionNotFound with --workers. Pinned (requirements-dev.txt) below
+    # the releases that drop pkg_resources, which gevent's stack still imports.
+    "${pip[@]}" -U pip wheel "$(grep -E '^setuptools==' "$ROOT/requirements-dev.txt")"
+    # cbor2: Odoo pins 5.4.2 for Python < 3.12, a release with no wheel for
+    # 3.11 whose sdist only builds with setuptools < 70 in its *build*
+    # environment — and pip >= 26.2 no longer passes PIP_CONSTRAINT there.
+    # Instead of depending on how a pip version treats build constraints, we
+    # take Odoo's own pin for Python >= 3.12 (5.6.2, same loads/dumps API used
+    # by auth_passkey; pinned in requirements-dev.txt) from a wheel, with --only-binary so it is never built.
+    # python-ldap needs LDAP headers and only serves auth_ldap: left out.
+    local odoo_reqs
+    odoo_reqs="$(mktemp)"
+    grep -v -E '^(python-ldap|cbor2)' "$ODOO_SRC/requirements.txt" >"$odoo_reqs"
+    "${pip[@]}" --only-binary=cbor2 -r "$odoo_reqs" -r "$ROOT/requirements-dev.txt"
+    rm -f "$odoo_reqs"
+    "${pip[@]}" --no-deps -e "$ODOO_SRC"
+    # Every installed distribution must resolve through pkg_resources (what
+    # the gevent process does at start-up).
+    "$PY" - <<'PYCHECK' || die "pkg_resources cannot resolve the installed distributions (see above)."
+import importlib.metadata as md, warnings
+warnings.simplefilter("ignore")
+import pkg_resources
+for dist in md.distributions():
+    pkg_resources.get_distribution(dist.metadata["Name"])
+PYCHECK
     echo "$want" >"$stamp"
 }
 
