@@ -1,6 +1,6 @@
 # The two commands of the README, plus lint. Everything they need is set up
 # by tools/*.sh (virtualenv, packages, PostgreSQL, Chromium, databases).
-.PHONY: run test lint check-install i18n
+.PHONY: run test venv lint check-install check-workers i18n
 SHELL := /bin/bash
 
 run:
@@ -17,3 +17,9 @@ check-install:
 
 i18n:
 	@bash tools/i18n.sh
+
+venv:
+	@bash tools/venv.sh
+
+check-workers:
+	@bash tools/check_workers.sh

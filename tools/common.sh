@@ -126,3 +126,19 @@ odoo_init() {
     "$PY" "$ODOO_SRC/odoo-bin" --addons-path="$ODOO_SRC/addons,$ROOT" -d "$db" \
         -i vita_subscriptions --stop-after-init --log-level=warn "$@"
 }
+
+# start_prefork_front PORT — for Odoo in prefork mode (VITA_WORKERS, the
+# workers check): picks loopback ports for Odoo's HTTP workers and its gevent
+# process (ODOO_HTTP_PORT, ODOO_GEVENT_PORT), starts tools/dev_proxy.py on
+# PORT in front of them (FRONT_PID) and sets PREFORK_ARGS for odoo-bin.
+start_prefork_front() {
+    local port="$1" workers="${VITA_WORKERS:-2}"
+    ODOO_HTTP_PORT="$(free_port)"
+    ODOO_GEVENT_PORT="$(free_port)"
+    while [ "$ODOO_GEVENT_PORT" = "$ODOO_HTTP_PORT" ]; do ODOO_GEVENT_PORT="$(free_port)"; done
+    "$PY" "$ROOT/tools/dev_proxy.py" --port "$port" \
+        --http-port "$ODOO_HTTP_PORT" --gevent-port "$ODOO_GEVENT_PORT" &
+    FRONT_PID=$!
+    PREFORK_ARGS=(--workers="$workers" --max-cron-threads=1 --http-interface=127.0.0.1
+        --http-port="$ODOO_HTTP_PORT" --gevent-port="$ODOO_GEVENT_PORT")
+}

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: Odoo with the addon and demo data, localstripe as Stripe,
 # webhooks wired. Ctrl-C stops everything this script started.
+# VITA_WORKERS=N runs Odoo as in production: prefork, N HTTP workers, the
+# gevent (websocket) process and one cron worker, behind tools/dev_proxy.py.
 source "$(dirname "$0")/common.sh"
 
 DB="${VITA_DB:-vita_demo}"
@@ -45,4 +47,11 @@ cat <<TXT
   Ctrl-C stops Odoo and localstripe.
 
 TXT
-"$PY" "$ODOO_SRC/odoo-bin" "${odoo_args[@]}" --http-port="$HTTP_PORT" --log-level=info
+if [ -n "${VITA_WORKERS:-}" ]; then
+    start_prefork_front "$HTTP_PORT"
+    trap 'kill "$LOCALSTRIPE_PID" "$FRONT_PID" 2>/dev/null || true' EXIT INT TERM
+    log "Prefork: $VITA_WORKERS HTTP workers on 127.0.0.1:$ODOO_HTTP_PORT, websockets on :$ODOO_GEVENT_PORT, one cron worker"
+    "$PY" "$ODOO_SRC/odoo-bin" "${odoo_args[@]}" "${PREFORK_ARGS[@]}" --log-level=info
+else
+    "$PY" "$ODOO_SRC/odoo-bin" "${odoo_args[@]}" --http-port="$HTTP_PORT" --log-level=info
+fi

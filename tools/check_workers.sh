@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `make check-workers`: Odoo as deployed (prefork, --workers=2, gevent
+# process, one cron worker) with the addon runs 20 s without a traceback,
+# answers /websocket as Odoo does, and both HTTP workers accept a signed
+# webhook. See tools/check_workers.py.
+source "$(dirname "$0")/common.sh"
+DB="${VITA_CHECK_DB:-vita_check_workers}"
+check_odoo_src
+ensure_venv
+ensure_postgres
+log "Installing the addon into $DB"
+odoo_init "$DB" --without-demo=all
+secret="whsec_check$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+psql -q -d "$DB" -c "INSERT INTO ir_config_parameter (key, value) VALUES ('vita_subscriptions.webhook_secret', '$secret')
+    ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
+key="$(psql -d "$DB" -Atc "SELECT value FROM ir_config_parameter WHERE key = 'vita_subscriptions.webhook_key'")"
+
+front="$(free_port)"
+logfile="$(mktemp --suffix=.log)"
+VITA_WORKERS=2 start_prefork_front "$front"
+"$PY" "$ODOO_SRC/odoo-bin" --addons-path="$ODOO_SRC/addons,$ROOT" -d "$DB" --db-filter="^$DB\$" \
+    "${PREFORK_ARGS[@]}" --logfile="$logfile" --log-level=info &
+odoo_pid=$!
+trap 'kill "$odoo_pid" "$FRONT_PID" 2>/dev/null || true; wait "$odoo_pid" 2>/dev/null || true; rm -f "$logfile"' EXIT
+log "Odoo prefork (2 workers) on 127.0.0.1:$front, log $logfile"
+status=0
+"$PY" "$ROOT/tools/check_workers.py" --url "http://127.0.0.1:$front" --key "$key" --secret "$secret" \
+    --log "$logfile" --seconds 20 || status=$?
+kill "$odoo_pid" "$FRONT_PID" 2>/dev/null || true
+wait "$odoo_pid" 2>/dev/null || true
+dropdb --if-exists --force "$DB"
+[ "$status" = 0 ] || die "multi-worker check failed"
+log "multi-worker check: ok"
