@@ -258,6 +258,20 @@ class TestEventHandling(WebhookCase):
                 self.assertFalse(self.receive(status_event), "duplicate")
 
 
+def wait_for_lock_waiter(registry, deadline):
+    """Poll until another session of this database waits on a lock (the
+    second delivery blocked on the first one's uncommitted row)."""
+    while time.monotonic() < deadline:
+        with registry.cursor() as cr:
+            cr.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cr.fetchone():
+                return True
+        time.sleep(0.05)
+    return False
+
+
 @tagged("post_install", "-at_install")
 class TestConcurrentDelivery(WebhookCase):
     """Two workers, two real transactions, one event: one row, handled once."""
@@ -274,7 +288,8 @@ class TestConcurrentDelivery(WebhookCase):
                 results[name] = record.id
                 if hold:
                     first_inserted.set()
-                    time.sleep(0.5)  # the second worker now waits on the unique index
+                    second_blocked = wait_for_lock_waiter(self.registry, deadline=time.monotonic() + 20)
+                    self.assertTrue(second_blocked, "the second worker waits on the first one's row")
 
         first = threading.Thread(target=worker, args=("first", True))
         first.start()
