@@ -328,18 +328,20 @@ class StripeGateway:
         current: stripe.params.InvoiceRetrieveParams = {
             "expand": ["confirmation_secret", "payments.data.payment.payment_intent"]
         }
-        try:
-            invoice = self.client.v1.invoices.retrieve(invoice_id, params=current)
-            payment_list = getattr(invoice, "payments", None)
-            payments = payment_list.data if payment_list else []
-            intent = payments[0].payment.payment_intent if payments else None
-            secret = invoice.confirmation_secret.client_secret if invoice.confirmation_secret else None
-        except stripe.InvalidRequestError:
-            older: stripe.params.InvoiceRetrieveParams = {"expand": ["payment_intent"]}
-            with self._errors_as_user_errors("invoices.retrieve"):
+        # Every Stripe error, of either call, becomes a message; only the
+        # current call's InvalidRequestError (an older API) falls back.
+        with self._errors_as_user_errors("invoices.retrieve"):
+            try:
+                invoice = self.client.v1.invoices.retrieve(invoice_id, params=current)
+                payment_list = getattr(invoice, "payments", None)
+                payments = payment_list.data if payment_list else []
+                intent = payments[0].payment.payment_intent if payments else None
+                secret = invoice.confirmation_secret.client_secret if invoice.confirmation_secret else None
+            except stripe.InvalidRequestError:
+                older: stripe.params.InvoiceRetrieveParams = {"expand": ["payment_intent"]}
                 invoice = self.client.v1.invoices.retrieve(invoice_id, params=older)
-            intent = getattr(invoice, "payment_intent", None)
-            secret = intent.client_secret if intent and not isinstance(intent, str) else None
+                intent = getattr(invoice, "payment_intent", None)
+                secret = intent.client_secret if intent and not isinstance(intent, str) else None
         if intent is None or isinstance(intent, str):
             return {"status": None, "client_secret": secret, "error": None}
         error = getattr(intent, "last_payment_error", None)

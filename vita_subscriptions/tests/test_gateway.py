@@ -98,3 +98,11 @@ class TestGateway(VitaCase):
         self.assertIn(self.env["ir.config_parameter"].sudo().get_param("database.uuid"), key)
         self.assertIn(str(partner_a.id), key)
         self.assertLessEqual(len(gateway.idempotency_key(partner_a, "webhook", "x" * 500)), 255)
+
+    def test_first_payment_maps_every_stripe_error(self):
+        """A Stripe error on the first read of the invoice (not only an older
+        API's InvalidRequestError) reaches the user as our message."""
+        with self.recorded_stripe({("GET", "/v1/invoices/in_first"): RATE_LIMITED}):
+            self.patch(stripe.HTTPClient, "INITIAL_DELAY", 0.01)
+            with self.assertRaisesRegex(UserError, "too many requests"):
+                self.gateway().first_payment("in_first")
