@@ -53,7 +53,12 @@ ensure_venv() {
     grep -v -E '^(python-ldap|cbor2)' "$ODOO_SRC/requirements.txt" >"$odoo_reqs"
     "${pip[@]}" --only-binary=cbor2 -r "$odoo_reqs" -r "$ROOT/requirements-dev.txt"
     rm -f "$odoo_reqs"
-    "${pip[@]}" --no-deps -e "$ODOO_SRC"
+    # Odoo's setup.py makes setuptools print pages of "Package would be
+    # ignored" warnings: shown only if the step fails.
+    local odoo_log
+    odoo_log="$(mktemp)"
+    "${pip[@]}" --no-deps -e "$ODOO_SRC" >"$odoo_log" 2>&1 || { cat "$odoo_log"; die "pip install -e $ODOO_SRC failed"; }
+    rm -f "$odoo_log"
     # Every installed distribution must resolve through pkg_resources (what
     # the gevent process does at start-up).
     "$PY" - <<'PYCHECK' || die "pkg_resources cannot resolve the installed distributions (see above)."

@@ -263,9 +263,7 @@ def wait_for_lock_waiter(registry, deadline):
     second delivery blocked on the first one's uncommitted row)."""
     while time.monotonic() < deadline:
         with registry.cursor() as cr:
-            cr.execute(
-                "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
+            cr.execute("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
             if cr.fetchone():
                 return True
         time.sleep(0.05)
