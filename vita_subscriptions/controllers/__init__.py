@@ -1,2 +1,3 @@
+from . import log_mask
 from . import portal
 from . import webhook
