@@ -3,13 +3,20 @@
 # process, one cron worker) with the addon runs 20 s without a traceback,
 # answers /websocket as Odoo does, and both HTTP workers accept a signed
 # webhook. See tools/check_workers.py.
+# --db DB checks a database that already has the addon (check_install.sh
+# does, between install and uninstall) and leaves it; without it a scratch
+# database is created and dropped.
 source "$(dirname "$0")/common.sh"
-DB="${VITA_CHECK_DB:-vita_check_workers}"
 check_odoo_src
 ensure_venv
 ensure_postgres
-log "Installing the addon into $DB"
-odoo_init "$DB" --without-demo=all
+if [ "${1:-}" = --db ]; then
+    DB="$2" own_db=
+else
+    DB="${VITA_CHECK_DB:-vita_check_workers}" own_db=1
+    log "Installing the addon into $DB"
+    odoo_init "$DB" --without-demo=all
+fi
 secret="whsec_check$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 psql -q -d "$DB" -c "INSERT INTO ir_config_parameter (key, value) VALUES ('vita_subscriptions.webhook_secret', '$secret')
     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
@@ -28,6 +35,6 @@ status=0
     --log "$logfile" --seconds 20 || status=$?
 kill "$odoo_pid" "$FRONT_PID" 2>/dev/null || true
 wait "$odoo_pid" 2>/dev/null || true
-dropdb --if-exists --force "$DB"
+[ -z "$own_db" ] || dropdb --if-exists --force "$DB"
 [ "$status" = 0 ] || die "multi-worker check failed"
 log "multi-worker check: ok"

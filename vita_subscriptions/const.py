@@ -2,7 +2,6 @@
 
 PARAM_WEBHOOK_KEY = "vita_subscriptions.webhook_key"
 PARAM_WEBHOOK_SECRET = "vita_subscriptions.webhook_secret"  # noqa: S105 - a parameter name
-PARAM_WEBHOOK_ENDPOINT_ID = "vita_subscriptions.webhook_endpoint_id"
 PARAM_PORTAL_ENABLED = "vita_subscriptions.portal_enabled"
 PARAM_STRIPE_API_BASE = "vita_subscriptions.stripe_api_base"
 PARAM_STRIPE_JS_URL = "vita_subscriptions.stripe_js_url"

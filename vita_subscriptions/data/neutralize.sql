@@ -2,5 +2,4 @@
 UPDATE ir_config_parameter
    SET value = ''
  WHERE key IN ('vita_subscriptions.webhook_key',
-               'vita_subscriptions.webhook_secret',
-               'vita_subscriptions.webhook_endpoint_id');
+               'vita_subscriptions.webhook_secret');

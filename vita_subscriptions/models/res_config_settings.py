@@ -7,7 +7,6 @@ from ..const import (
     HANDLED_EVENT_TYPES,
     PARAM_PORTAL_ENABLED,
     PARAM_PRORATION,
-    PARAM_WEBHOOK_ENDPOINT_ID,
     PARAM_WEBHOOK_KEY,
     PARAM_WEBHOOK_SECRET,
     WEBHOOK_ROUTE,
@@ -131,9 +130,7 @@ class ResConfigSettings(models.TransientModel):
             HANDLED_EVENT_TYPES,
             gateway.idempotency_key(self.company_id, "webhook-endpoint", url, *HANDLED_EVENT_TYPES),
         )
-        params = self.env["ir.config_parameter"].sudo()
-        params.set_param(PARAM_WEBHOOK_SECRET, endpoint.secret)
-        params.set_param(PARAM_WEBHOOK_ENDPOINT_ID, endpoint.id)
+        self.env["ir.config_parameter"].sudo().set_param(PARAM_WEBHOOK_SECRET, endpoint.secret)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

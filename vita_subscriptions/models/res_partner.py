@@ -12,7 +12,6 @@ class ResPartner(models.Model):
     vita_stripe_customer_live_id = fields.Char(
         "Stripe customer (live)", company_dependent=True, copy=False, groups="base.group_user"
     )
-    vita_subscription_ids = fields.One2many("vita.subscription", "commercial_partner_id", string="Subscriptions")
     vita_subscription_count = fields.Integer(
         compute="_compute_vita_subscription_count", groups="vita_subscriptions.group_subscription_user"
     )

@@ -557,12 +557,6 @@ class VitaSubscription(models.Model):
             )
             subscription._apply_stripe_subscription(stripe_subscription)
 
-    def action_sync_from_stripe(self):
-        for subscription in self.filtered("stripe_subscription_id"):
-            subscription._apply_stripe_subscription(
-                subscription._gateway().retrieve_subscription(subscription.stripe_subscription_id)
-            )
-
     def action_view_invoices(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")

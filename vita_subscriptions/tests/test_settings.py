@@ -1,7 +1,7 @@
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
-from ..const import HANDLED_EVENT_TYPES, PARAM_WEBHOOK_ENDPOINT_ID, PARAM_WEBHOOK_KEY, PARAM_WEBHOOK_SECRET
+from ..const import HANDLED_EVENT_TYPES, PARAM_WEBHOOK_KEY, PARAM_WEBHOOK_SECRET
 from ..stripe_gateway import API_VERSION
 from .common import VitaCase
 
@@ -76,7 +76,6 @@ class TestSettings(VitaCase):
         self.assertEqual(first["headers"]["Idempotency-Key"], second["headers"]["Idempotency-Key"])
         params = self.env["ir.config_parameter"].sudo()
         self.assertEqual(params.get_param(PARAM_WEBHOOK_SECRET), "whsec_RecordedSecret123")
-        self.assertEqual(params.get_param(PARAM_WEBHOOK_ENDPOINT_ID), "we_1QvitaRecorded")
 
     def test_create_webhook_refused_by_stripe_keeps_secret(self):
         self.env["ir.config_parameter"].sudo().set_param(PARAM_WEBHOOK_SECRET, "whsec_before")
