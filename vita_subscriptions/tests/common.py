@@ -159,6 +159,13 @@ class VitaCase(TransactionCase):
     def gateway(self):
         return StripeGateway.for_company(self.env)
 
+    def start_tour(self, url_path, tour_name, **kwargs):
+        """Browser tours get a deadline that holds on a loaded 2-core
+        machine (Odoo's default is 60 s for the whole tour); the steps that
+        wait on the server say so themselves (SERVER_WAIT in the tours)."""
+        kwargs.setdefault("timeout", 180)
+        return super().start_tour(url_path, tour_name, **kwargs)
+
 
 class SubscriptionCase(VitaCase):
     """A synced EUR catalogue, an EUR customer with a contact, and helpers

@@ -1,16 +1,17 @@
 import { registry } from "@web/core/registry";
 
 // A back-office user cancels a running subscription at the end of its
-// billing period, then reactivates it, from the subscription form.
+// billing period, then reactivates it, from the subscription form. Steps that
+// wait on a Stripe call have a 45 s deadline (a loaded 2-core machine).
 registry.category("web_tour.tours").add("vita_backoffice_cancel_reactivate_tour", {
     steps: () => [
         { content: "Running", trigger: ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains('Active')" },
         { content: "Cancel", trigger: ".o_form_view .o_statusbar_buttons button[name=action_cancel]", run: "click" },
         { content: "At period end is the default", trigger: ".modal .o_field_widget[name=when] input[data-value=period_end]:checked" },
         { content: "Confirm", trigger: ".modal button[name=action_confirm]", run: "click" },
-        { content: "Banner", trigger: ".o_form_view .alert-info:contains('Cancelled at the end of the billing period')" },
+        { content: "Banner", trigger: ".o_form_view .alert-info:contains('Cancelled at the end of the billing period')", timeout: 45000 },
         { content: "Reactivate", trigger: ".o_form_view .o_statusbar_buttons button[name=action_reactivate]", run: "click" },
-        { content: "Banner gone", trigger: ".o_form_view:not(:has(.alert-info:visible))" },
+        { content: "Banner gone", trigger: ".o_form_view:not(:has(.alert-info:visible))", timeout: 45000 },
         { content: "Cancel is offered again", trigger: ".o_form_view .o_statusbar_buttons button[name=action_cancel]" },
     ],
 });

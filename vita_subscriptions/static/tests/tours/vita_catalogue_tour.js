@@ -17,6 +17,7 @@ registry.category("web_tour.tours").add("vita_catalogue_tour", {
         {
             content: "The Stripe plan is listed with its price",
             trigger: ".o_data_row:contains('Tour Gold'):contains('49.00')",
+            timeout: 45000, // the sync calls Stripe: a deadline for a loaded machine
         },
         {
             content: "Open the tax rates",

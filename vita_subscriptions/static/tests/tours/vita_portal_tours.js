@@ -2,6 +2,11 @@ import { registry } from "@web/core/registry";
 
 const tours = registry.category("web_tour.tours");
 
+/** Deadline of the steps that wait on Odoo and localstripe (a subscribe is
+ * several Stripe calls): Odoo's 10 s default is too short on a loaded
+ * 2-core machine. A deadline, not a delay: the step goes on at once. */
+const SERVER_WAIT = 45000;
+
 /** Type a card into localstripe's fake card element. */
 function fillCard(number) {
     return [
@@ -14,11 +19,20 @@ function fillCard(number) {
 }
 
 function expectState(state) {
-    return { content: `State is ${state}`, trigger: `.o_vita_subscription_page .o_vita_state[data-state=${state}]` };
+    return {
+        content: `State is ${state}`,
+        trigger: `.o_vita_subscription_page .o_vita_state[data-state=${state}]`,
+        timeout: SERVER_WAIT,
+    };
 }
 
-const complete3ds = { content: "Complete 3-D Secure", trigger: "button:contains('Complete authentication')", run: "click" };
-const fail3ds = { content: "Fail 3-D Secure", trigger: "button:contains('Fail authentication')", run: "click" };
+const complete3ds = {
+    content: "Complete 3-D Secure",
+    trigger: "button:contains('Complete authentication')",
+    run: "click",
+    timeout: SERVER_WAIT,
+};
+const fail3ds = { ...complete3ds, content: "Fail 3-D Secure", trigger: "button:contains('Fail authentication')" };
 
 tours.add("vita_portal_subscribe_tour", {
     steps: () => [
@@ -33,7 +47,11 @@ tours.add("vita_portal_declined_tour", {
     steps: () => [
         ...fillCard("4000000000000341"),
         { content: "Subscribe", trigger: ".o_vita_submit", run: "click" },
-        { content: "Plain error", trigger: ".o_vita_error:not(.d-none):contains('Please try another card')" },
+        {
+            content: "Plain error",
+            trigger: ".o_vita_error:not(.d-none):contains('Please try another card')",
+            timeout: SERVER_WAIT,
+        },
         expectState("not_subscribed"),
         { content: "The button is usable again", trigger: ".o_vita_submit:enabled" },
     ],
@@ -54,7 +72,7 @@ tours.add("vita_portal_3ds_abandoned_tour", {
         ...fillCard("4000002500003155"),
         { content: "Subscribe", trigger: ".o_vita_submit", run: "click" },
         fail3ds,
-        { content: "Plain error", trigger: ".o_vita_error:not(.d-none)" },
+        { content: "Plain error", trigger: ".o_vita_error:not(.d-none)", timeout: SERVER_WAIT },
         expectState("not_subscribed"),
     ],
 });
@@ -72,9 +90,9 @@ tours.add("vita_portal_cancel_reactivate_tour", {
         { content: "Cancel", trigger: ".o_vita_cancel", run: "click" },
         { content: "At period end is proposed", trigger: "#o_vita_when_end:checked" },
         { content: "Confirm", trigger: ".o_vita_cancel_confirm:visible", run: "click" },
-        { content: "Ends at period end", trigger: ".o_vita_cancel_pending" },
+        { content: "Ends at period end", trigger: ".o_vita_cancel_pending", timeout: SERVER_WAIT },
         { content: "Reactivate", trigger: ".o_vita_reactivate", run: "click" },
-        { content: "Running again", trigger: ".o_vita_cancel:contains('Cancel subscription')" },
+        { content: "Running again", trigger: ".o_vita_cancel:contains('Cancel subscription')", timeout: SERVER_WAIT },
         { trigger: "body:not(:has(.o_vita_cancel_pending))" },
     ],
 });
@@ -94,6 +112,10 @@ tours.add("vita_portal_credit_card_tour", {
         { content: "Current card", trigger: ".o_vita_current_card .o_vita_last4:contains('4242')" },
         ...fillCard("5555555555554444"),
         { content: "Save", trigger: ".o_vita_submit", run: "click" },
-        { content: "New card shown", trigger: ".o_vita_current_card .o_vita_last4:contains('4444')" },
+        {
+            content: "New card shown",
+            trigger: ".o_vita_current_card .o_vita_last4:contains('4444')",
+            timeout: SERVER_WAIT,
+        },
     ],
 });
