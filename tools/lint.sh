@@ -13,4 +13,6 @@ log "pylint-odoo"
 "$VENV/bin/pylint" --rcfile=.pylintrc vita_subscriptions
 log "mypy (Stripe gateway)"
 "$VENV/bin/mypy" --config-file=pyproject.toml vita_subscriptions/stripe_gateway.py
+log "README.rst from readme/ fragments"
+"$PY" tools/readme_rst.py --check
 log "lint ok"

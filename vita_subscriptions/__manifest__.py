@@ -6,6 +6,7 @@
     "author": "Vita",
     "website": "https://github.com/vita/vita_subscriptions",
     "license": "LGPL-3",
+    "development_status": "Beta",
     "depends": ["account", "portal", "mail", "payment_stripe"],
     "external_dependencies": {"python": ["stripe"]},
     "data": [
