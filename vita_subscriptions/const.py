@@ -24,6 +24,19 @@ HANDLED_EVENT_TYPES = [
     "payment_method.automatically_updated",
 ]
 
+# Stripe's own currency table: the exponent of API amounts is not always
+# the currency's (nor Odoo's) number of decimals.
+# https://docs.stripe.com/currencies#zero-decimal
+STRIPE_ZERO_DECIMAL_CURRENCIES = frozenset(
+    ["BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"]
+)
+# https://docs.stripe.com/currencies#three-decimal (charged amounts end in 0)
+STRIPE_THREE_DECIMAL_CURRENCIES = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
+# https://docs.stripe.com/currencies#special-cases: two decimals in the API,
+# but charges must be whole units (ISK since 2023-04-14). HUF and TWD are
+# charged with two decimals (only their payouts are whole units).
+STRIPE_WHOLE_UNIT_CHARGE_CURRENCIES = frozenset({"ISK"})
+
 # Stripe intervals, as Odoo selections.
 PLAN_INTERVALS = [
     ("day", "Day"),

@@ -14,7 +14,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..stripe_gateway import StripeGateway
-from ..utils import from_minor_units, stripe_currency
+from ..utils import from_stripe_amount, stripe_currency
 from .vita_stripe_event import RetryLater
 
 _logger = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ class VitaSubscription(models.Model):
         if existing:
             return existing
         move = Move.create(self._vita_invoice_vals(stripe_invoice))
-        move._vita_match_stripe_total(stripe_invoice)
+        move._vita_match_stripe_amounts(stripe_invoice, self._vita_tax_amounts(stripe_invoice, move.currency_id))
         move.action_post()
         move._vita_register_stripe_payment(stripe_invoice)
         return move
@@ -126,7 +126,9 @@ class VitaSubscription(models.Model):
             "vita_subscription_id": self.id,
             "vita_stripe_invoice_id": stripe_invoice["id"],
             "vita_stripe_invoice_url": stripe_invoice.get("hosted_invoice_url") or False,
-            "invoice_line_ids": [Command.create(self._vita_line_vals(line, currency)) for line in lines],
+            "invoice_line_ids": [
+                Command.create(vals) for vals in self._vita_invoice_lines_vals(stripe_invoice, lines, currency)
+            ],
         }
 
     def _vita_currency(self, code):
@@ -135,7 +137,26 @@ class VitaSubscription(models.Model):
             raise UserError(self.env._("Stripe billed in %s, a currency unknown to Odoo.", code))
         return currency
 
-    def _vita_line_vals(self, line, currency):
+    def _vita_invoice_lines_vals(self, stripe_invoice, lines, currency):
+        """Stripe's lines, each followed by its discounts as negative lines
+        with the same taxes (Stripe taxes the discounted amount), then the
+        share of invoice-level discounts no line carries."""
+        taxes_by_line = [self._vita_odoo_taxes(_line_tax_rate_ids(line)) for line in lines]
+        vals_list = []
+        for line, taxes in zip(lines, taxes_by_line, strict=True):
+            vals_list.append(self._vita_line_vals(line, currency, taxes))
+            vals_list += [
+                self._vita_discount_vals(discount_id, amount, currency, taxes)
+                for discount_id, amount in _line_discounts(line)
+            ]
+        weights = [line.get("amount") or 0 for line in lines]
+        for discount_id, amount in _unallocated_discounts(stripe_invoice, lines).items():
+            for taxes, share in zip(taxes_by_line, _allocate(amount, weights), strict=True):
+                if share:
+                    vals_list.append(self._vita_discount_vals(discount_id, share, currency, taxes))
+        return vals_list
+
+    def _vita_line_vals(self, line, currency, taxes):
         """One invoice line per Stripe line: its quantity and Stripe's unit
         amount when they make the line amount (prorations do not: their
         amount is kept as one unit), and the mapped Odoo taxes."""
@@ -147,13 +168,37 @@ class VitaSubscription(models.Model):
         return {
             "name": line.get("description") or self.plan_id.name or self.name,
             "quantity": quantity,
-            "price_unit": from_minor_units(int(unit), currency),
-            "tax_ids": [Command.set(self._vita_odoo_taxes(_line_tax_rate_ids(line)).ids)],
+            "price_unit": from_stripe_amount(int(unit), currency),
+            "tax_ids": [Command.set(taxes.ids)],
         }
 
+    def _vita_discount_vals(self, discount_id, amount, currency, taxes):
+        return {
+            "name": self.env._("Discount %s", discount_id),
+            "quantity": 1,
+            "price_unit": -from_stripe_amount(amount, currency),
+            "tax_ids": [Command.set(taxes.ids)],
+        }
+
+    def _vita_tax_amounts(self, stripe_invoice, currency):
+        """{account.tax: amount} Stripe charged per tax rate, or None when
+        the payload does not say."""
+        amounts = invoice_tax_amounts(stripe_invoice)
+        if amounts is None:
+            return None
+        by_tax = {}
+        for rate in self._vita_tax_rates(list(amounts)):
+            by_tax[rate.tax_id] = by_tax.get(rate.tax_id, 0) + amounts[rate.stripe_id]
+        return {tax: from_stripe_amount(amount, currency) for tax, amount in by_tax.items()}
+
     def _vita_odoo_taxes(self, stripe_tax_rate_ids):
+        return self._vita_tax_rates(stripe_tax_rate_ids).tax_id
+
+    def _vita_tax_rates(self, stripe_tax_rate_ids):
+        """The synced tax rates (with their Odoo tax) of these Stripe ids;
+        a rate created in Stripe since the last sync triggers a sync."""
         if not stripe_tax_rate_ids:
-            return self.env["account.tax"]
+            return self.env["vita.stripe.tax.rate"]
         Rate = self.env["vita.stripe.tax.rate"].sudo().with_context(active_test=False)
         domain = [("company_id", "=", self.company_id.id), ("mode", "=", self.mode)]
         rates = Rate.search([*domain, ("stripe_id", "in", stripe_tax_rate_ids)])
@@ -164,7 +209,7 @@ class VitaSubscription(models.Model):
         missing = set(stripe_tax_rate_ids) - set(rates.filtered("tax_id").mapped("stripe_id"))
         if missing:
             raise UserError(self.env._("Stripe tax rate %s has no Odoo tax.", ", ".join(sorted(missing))))
-        return rates.tax_id
+        return rates
 
     # ------------------------------------------------------------------
     # Failed payments
@@ -195,7 +240,7 @@ class VitaSubscription(models.Model):
                     "Stripe could not charge invoice %(invoice)s (%(amount)s). The customer was e-mailed.",
                     invoice=stripe_invoice.get("number") or stripe_invoice.get("id"),
                     amount=self.currency_id.format(
-                        from_minor_units(stripe_invoice.get("amount_due") or 0, self.currency_id)
+                        from_stripe_amount(stripe_invoice.get("amount_due") or 0, self.currency_id)
                     ),
                 ),
                 user_id=(self.user_id or self.env.ref("base.user_root")).id,
@@ -371,3 +416,67 @@ def _line_tax_rate_ids(line):
             if amount.get("tax_rate")
         ]
     return list(dict.fromkeys(rate_id for rate_id in ids if rate_id))
+
+
+def _line_discounts(line):
+    """[(Stripe discount id, amount)] of a line: its own discounts and its
+    share of the invoice's (``discount_amounts``)."""
+    return [
+        (amount.get("discount") or "", amount["amount"])
+        for amount in line.get("discount_amounts") or []
+        if isinstance(amount.get("amount"), int) and amount["amount"]
+    ]
+
+
+def _unallocated_discounts(stripe_invoice, lines):
+    """{discount id: amount} of ``total_discount_amounts`` the lines do
+    not carry (Stripe normally spreads invoice discounts over the lines)."""
+    remaining = {}
+    for amount in stripe_invoice.get("total_discount_amounts") or []:
+        if isinstance(amount.get("amount"), int):
+            key = amount.get("discount") or ""
+            remaining[key] = remaining.get(key, 0) + amount["amount"]
+    for line in lines:
+        for discount_id, amount in _line_discounts(line):
+            remaining[discount_id] = remaining.get(discount_id, 0) - amount
+    return {key: amount for key, amount in remaining.items() if amount > 0}
+
+
+def _allocate(amount, weights):
+    """Split the integer ``amount`` in proportion to ``weights`` (largest
+    remainder: the shares add up to ``amount`` exactly)."""
+    positive = [max(weight, 0) for weight in weights]
+    total = sum(positive)
+    if not total:
+        return [amount] + [0] * (len(weights) - 1) if weights else []
+    shares = [amount * weight // total for weight in positive]
+    by_remainder = sorted(range(len(weights)), key=lambda i: -(amount * positive[i] % total))
+    for index in by_remainder[: amount - sum(shares)]:
+        shares[index] += 1
+    return shares
+
+
+def invoice_tax_amounts(stripe_invoice):
+    """{Stripe tax rate id: tax amount} of an invoice, or None when the
+    payload does not say: ``total_taxes`` since basil, ``total_tax_amounts``
+    before."""
+    if "total_taxes" in stripe_invoice:
+        rows = [
+            ((tax.get("tax_rate_details") or {}).get("tax_rate"), tax.get("amount"))
+            for tax in stripe_invoice.get("total_taxes") or []
+        ]
+    elif "total_tax_amounts" in stripe_invoice:
+        rows = [
+            (
+                tax["tax_rate"] if isinstance(tax.get("tax_rate"), str) else (tax.get("tax_rate") or {}).get("id"),
+                tax.get("amount"),
+            )
+            for tax in stripe_invoice.get("total_tax_amounts") or []
+        ]
+    else:
+        return None
+    amounts = {}
+    for rate_id, amount in rows:
+        if rate_id and isinstance(amount, int):
+            amounts[rate_id] = amounts.get(rate_id, 0) + amount
+    return amounts

@@ -20,6 +20,17 @@ class TestPaidInvoice(WebhookCase):
             [("company_id", "=", cls.env.company.id), ("type", "=", "bank")], limit=1
         )
 
+    def assert_amounts(self, move, untaxed, taxes, total):
+        """Untaxed, tax per Odoo tax and total, to the cent."""
+        self.assertEqual(move.currency_id.round(move.amount_untaxed), untaxed)
+        tax_lines = move.line_ids.filtered("tax_line_id")
+        by_tax = {
+            tax: -sum(tax_lines.filtered(lambda line, t=tax: line.tax_line_id == t).mapped("amount_currency"))
+            for tax in tax_lines.tax_line_id
+        }
+        self.assertEqual({tax: move.currency_id.round(amount) for tax, amount in by_tax.items()}, taxes)
+        self.assertEqual(move.currency_id.round(move.amount_total), total)
+
     def paid(self, subscription, stripe_invoice, event_type="invoice.paid"):
         record = self.receive(event(event_type, stripe_invoice))
         self.assertEqual(record.state, "processed", record.error)
@@ -53,7 +64,8 @@ class TestPaidInvoice(WebhookCase):
     def test_lines_beyond_the_first_page_are_fetched(self):
         subscription = self.linked(quantity=1)
         first, second = invoice_line(2500, 1), invoice_line(1000, 1, description="Extra")
-        stripe_invoice = invoice(subscription.stripe_subscription_id, [first], total=3500)
+        stripe_invoice = invoice(subscription.stripe_subscription_id, [first, second])
+        stripe_invoice["lines"]["data"] = stripe_invoice["lines"]["data"][:1]
         stripe_invoice["lines"]["has_more"] = True
         all_lines = {"object": "list", "data": [first, second], "has_more": False, "url": "/v1/invoices/x/lines"}
         with self.recorded_stripe({("GET", f"/v1/invoices/{stripe_invoice['id']}/lines"): (200, all_lines)}):
@@ -69,16 +81,39 @@ class TestPaidInvoice(WebhookCase):
         self.assertAlmostEqual(move.amount_tax, 11.97, places=2)
         self.assertEqual(len(move.invoice_line_ids), 1, "no rounding line needed")
 
-    def test_rounding_line_makes_the_stripe_total(self):
-        subscription = self.linked(quantity=3, tax_rate_ids=[self.vat.id])
-        line = invoice_line(333, 3, tax_rates=[(self.vat.stripe_id, 200)])
-        # Stripe rounded 199.8 up to 200; say its total differs by a cent
-        # from Odoo's per-line rounding.
-        move = self.paid(subscription, invoice(subscription.stripe_subscription_id, [line], total=1200))
-        self.assert_paid(move, 12.0, self.eur)
-        rounding = move.invoice_line_ids.filtered(lambda line: not line.tax_ids)
-        self.assertEqual(len(rounding), 1)
-        self.assertIn("Difference", rounding.name)
+    def test_tax_follows_stripe_rounding_after_discount(self):
+        """Stripe taxes 10.03 - 3.31 = 6.72 (1.344 → 1.34); Odoo, line by
+        line, 2.006 → 2.01 and -0.662 → -0.66 (1.35): the tax line takes
+        Stripe's amount, no rounding line."""
+        subscription = self.linked(tax_rate_ids=[self.vat.id])
+        line = invoice_line(1003, tax_rates=[(self.vat.stripe_id, 134)], discounts=[("di_third", 331)])
+        move = self.paid(subscription, invoice(subscription.stripe_subscription_id, [line]))
+        self.assert_amounts(move, untaxed=6.72, taxes={self.vat.tax_id: 1.34}, total=8.06)
+        self.assertFalse(move.invoice_line_ids.filtered(lambda line: "Difference" in line.name))
+
+    def test_rounding_line_for_an_inclusive_rounding_difference(self):
+        """Inclusive 19 %: Stripe's 70.00 holds 11.18 of tax (58.82 net);
+        Odoo splits 75.00 and -5.00 separately (63.03 + -4.20): a one-cent
+        untaxed rounding line, logged."""
+        subscription = self.linked(quantity=3, tax_rate_ids=[self.vat_included.id])
+        line = invoice_line(
+            2500, 3, tax_rates=[(self.vat_included.stripe_id, 1118)], inclusive=True, discounts=[("di_five", 500)]
+        )
+        with self.assertLogs("odoo.addons.vita_subscriptions", level="WARNING") as logs:
+            move = self.paid(subscription, invoice(subscription.stripe_subscription_id, [line]))
+        self.assert_amounts(move, untaxed=58.82, taxes={self.vat_included.tax_id: 11.18}, total=70.0)
+        rounding = move.invoice_line_ids.filtered(lambda line: "Difference" in line.name)
+        self.assertEqual((rounding.price_unit, rounding.tax_ids.ids), (-0.01, []))
+        self.assertIn("rounding line", "".join(logs.output))
+
+    def test_a_wrong_total_fails_the_event(self):
+        subscription = self.linked(tax_rate_ids=[self.vat.id])
+        line = invoice_line(2500, tax_rates=[(self.vat.stripe_id, 500)])
+        stripe_invoice = invoice(subscription.stripe_subscription_id, [line], total=3100)
+        record = self.receive(event("invoice.paid", stripe_invoice))
+        self.assertEqual(record.state, "failed")
+        self.assertIn("instead of", record.error)
+        self.assertFalse(subscription.invoice_ids)
 
     def test_usd_company_currency(self):
         usd_customer = self.env["res.partner"].create({"name": "US customer", "is_company": True})
