@@ -1,6 +1,7 @@
 from . import test_catalogue
 from . import test_gateway
 from . import test_install
+from . import test_money
 from . import test_invoice
 from . import test_portal
 from . import test_reconcile

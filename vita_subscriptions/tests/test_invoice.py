@@ -126,6 +126,103 @@ class TestPaidInvoice(WebhookCase):
         move = self.paid(subscription, invoice(subscription.stripe_subscription_id, [line], total=6000, currency="usd"))
         self.assert_paid(move, 60.0, usd)
 
+    def test_currencies_by_stripes_table(self):
+        """5,000 ISK is 500000 in Stripe's API (two decimals), 5,000 JPY is
+        5000 (zero-decimal), 12.340 BHD is 12340 (three decimals)."""
+        for code, unit_amount, total in [
+            ("JPY", 5000, 5000.0),
+            ("KRW", 5000, 5000.0),
+            ("ISK", 500000, 5000.0),
+            ("HUF", 123456, 1234.56),
+            ("BHD", 12340, 12.34),
+            ("EUR", 2499, 24.99),
+        ]:
+            with self.subTest(currency=code):
+                subscription = self.linked()
+                stripe_invoice = invoice(
+                    subscription.stripe_subscription_id, [invoice_line(unit_amount)], currency=code.lower()
+                )
+                move = self.paid(subscription, stripe_invoice)
+                self.assertEqual(move.currency_id.name, code)
+                self.assertEqual(move.amount_total, total)
+                self.assertEqual(move.invoice_line_ids.price_unit, total)
+                self.assertEqual(move.amount_residual, 0.0)
+
+    def test_currency_odoo_cannot_hold_fails_the_event(self):
+        subscription = self.linked()
+        stripe_invoice = invoice(subscription.stripe_subscription_id, [invoice_line(10050)], currency="twd")
+        record = self.receive(event("invoice.paid", stripe_invoice))
+        self.assertEqual(record.state, "failed")
+        self.assertIn("TWD", record.error)
+        self.assertFalse(subscription.invoice_ids)
+
+    def test_coupon_carries_the_tax_of_what_it_discounts(self):
+        """25.00 + 20 % VAT with a 5.00 coupon: Stripe charges 20.00 + 4.00."""
+        subscription = self.linked(tax_rate_ids=[self.vat.id])
+        line = invoice_line(2500, tax_rates=[(self.vat.stripe_id, 400)], discounts=[("di_coupon", 500)])
+        move = self.paid(subscription, invoice(subscription.stripe_subscription_id, [line]))
+        self.assert_amounts(move, untaxed=20.0, taxes={self.vat.tax_id: 4.0}, total=24.0)
+        discount = move.invoice_line_ids.filtered(lambda line: line.price_unit < 0)
+        self.assertEqual((discount.price_unit, discount.tax_ids), (-5.0, self.vat.tax_id))
+        self.assertIn("di_coupon", discount.name)
+
+    def test_invoice_discount_spread_over_lines_with_their_taxes(self):
+        """An invoice-level discount no line carries is spread over the
+        lines in proportion, each share with its line's taxes; inclusive
+        and exclusive rates on one invoice."""
+        subscription = self.linked(tax_rate_ids=[self.vat.id])
+        exclusive = invoice_line(3000, tax_rates=[(self.vat.stripe_id, 480)])
+        inclusive = invoice_line(
+            1000, tax_rates=[(self.vat_included.stripe_id, 128)], inclusive=True, description="Extra"
+        )
+        stripe_invoice = invoice(
+            subscription.stripe_subscription_id,
+            [exclusive, inclusive],
+            invoice_discounts=[("di_ten", 800)],
+            total=3000 - 600 + 480 + 1000 - 200,
+        )
+        stripe_invoice["total_excluding_tax"] = 3000 - 600 + 1000 - 200 - 128
+        move = self.paid(subscription, stripe_invoice)
+        self.assert_amounts(
+            move, untaxed=30.72, taxes={self.vat.tax_id: 4.8, self.vat_included.tax_id: 1.28}, total=36.8
+        )
+        shares = move.invoice_line_ids.filtered(lambda line: line.price_unit < 0).sorted("price_unit")
+        self.assertEqual(shares.mapped("price_unit"), [-6.0, -2.0])
+        self.assertEqual(shares.mapped("tax_ids"), self.vat.tax_id | self.vat_included.tax_id)
+
+    def test_several_rates_on_a_line(self):
+        subscription = self.linked(tax_rate_ids=[self.vat.id])
+        run = self.plan_monthly.stripe_id
+        local = self.localstripe.create_tax_rate(f"Local tax {run}", 5.0)
+        line = invoice_line(2500, tax_rates=[(self.vat.stripe_id, 500), (local["id"], 125)])
+        move = self.paid(subscription, invoice(subscription.stripe_subscription_id, [line]))
+        local_tax = self.env["vita.stripe.tax.rate"].search([("stripe_id", "=", local["id"])]).tax_id
+        self.assert_amounts(move, untaxed=25.0, taxes={self.vat.tax_id: 5.0, local_tax: 1.25}, total=31.25)
+
+    def test_proration_credit_is_a_line_of_its_own(self):
+        subscription = self.linked(tax_rate_ids=[self.vat.id])
+        credit = invoice_line(
+            2500, amount=-1250, tax_rates=[(self.vat.stripe_id, -250)], description="Unused time", proration=True
+        )
+        new = invoice_line(5000, amount=2500, tax_rates=[(self.vat.stripe_id, 500)], description="Remaining time")
+        move = self.paid(subscription, invoice(subscription.stripe_subscription_id, [credit, new]))
+        self.assert_amounts(move, untaxed=12.5, taxes={self.vat.tax_id: 2.5}, total=15.0)
+        self.assertEqual(sorted(move.invoice_line_ids.mapped("price_subtotal")), [-12.5, 25.0])
+
+    def test_customer_credit_balance_pays_part(self):
+        """Stripe applied 10.00 of the customer's balance and charged 20.00:
+        two payments, explained in the chatter, invoice paid."""
+        subscription = self.linked(tax_rate_ids=[self.vat.id])
+        line = invoice_line(2500, tax_rates=[(self.vat.stripe_id, 500)])
+        stripe_invoice = invoice(subscription.stripe_subscription_id, [line], starting_balance=-1000)
+        self.assertEqual(stripe_invoice["amount_paid"], 2000)
+        move = self.paid(subscription, stripe_invoice)
+        self.assert_paid(move, 30.0, self.eur)
+        payments = move.matched_payment_ids or move._get_reconciled_payments()
+        self.assertEqual(sorted(payments.mapped("amount")), [10.0, 20.0])
+        self.assertIn("credit balance", " ".join(payments.mapped("memo")))
+        self.assertIn("credit balance", "".join(move.message_ids.mapped("body")))
+
     def test_zero_amount_creates_nothing(self):
         subscription = self.linked(state="future")
         stripe_invoice = invoice(subscription.stripe_subscription_id, [invoice_line(0)], total=0)
