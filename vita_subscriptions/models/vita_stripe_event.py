@@ -141,7 +141,7 @@ class VitaStripeEvent(models.Model):
                 continue
             try:
                 with self.env.cr.savepoint():
-                    state = getattr(event, handler)(event._data_object())
+                    outcome = getattr(event, handler)(event._data_object())
             except Exception as error:
                 _logger.warning("Stripe event %s (%s) failed", event.stripe_id, event.event_type, exc_info=True)
                 vals.update(state="failed", error=_describe(error), next_attempt=event._next_attempt(vals["attempts"]))
@@ -149,7 +149,8 @@ class VitaStripeEvent(models.Model):
                     vals["next_attempt"] = fields.Datetime.now() + timedelta(minutes=1)
                 event.write(vals)
                 continue
-            event.write(dict(vals, state=state, error=False))
+            state, reason = outcome if isinstance(outcome, tuple) else (outcome, False)
+            event.write(dict(vals, state=state, error=reason))
 
     def _data_object(self):
         self.ensure_one()
@@ -174,7 +175,8 @@ class VitaStripeEvent(models.Model):
         self.subscription_id = subscription
         return subscription.with_company(subscription.company_id)
 
-    # Handlers: each returns "processed" or "ignored", or raises.
+    # Handlers: each returns "processed" or "ignored" (or a tuple (state,
+    # reason) to say why), or raises.
 
     def _handle_subscription(self, stripe_subscription):
         """State from the current Stripe object, re-read: an older event
@@ -207,17 +209,17 @@ class VitaStripeEvent(models.Model):
         return "processed"
 
     def _handle_invoice_payment_failed(self, stripe_invoice):
-        subscription = self._invoice_subscription(stripe_invoice)
-        if not subscription:
-            return "ignored"
-        subscription._vita_payment_problem(stripe_invoice, action_required=False)
-        return "processed"
+        return self._payment_problem(stripe_invoice, action_required=False)
 
     def _handle_invoice_action_required(self, stripe_invoice):
+        return self._payment_problem(stripe_invoice, action_required=True)
+
+    def _payment_problem(self, stripe_invoice, action_required):
         subscription = self._invoice_subscription(stripe_invoice)
         if not subscription:
             return "ignored"
-        subscription._vita_payment_problem(stripe_invoice, action_required=True)
+        if not subscription._vita_payment_problem(stripe_invoice, action_required=action_required):
+            return "ignored", self.env._("The invoice is already paid: a late event, nothing changed.")
         return "processed"
 
     def _handle_nothing_to_do(self, stripe_object):

@@ -69,7 +69,8 @@ class VitaSubscription(models.Model):
 
     def _vita_invoice_paid(self, stripe_invoice):
         """Stripe charged ``stripe_invoice``: one posted, paid Odoo invoice
-        (none for a zero amount), and a subscription that is now running.
+        (none for a zero amount), a subscription that is now running, and
+        the payment problem activities done.
 
         ``invoice.paid`` and ``invoice.payment_succeeded`` both come for the
         same invoice: the second finds the first one's Odoo invoice.
@@ -82,27 +83,51 @@ class VitaSubscription(models.Model):
             # Charged at least once: active (SPEC §4), whatever the billing
             # cycle anchor Stripe reports.
             self.with_context(vita_from_stripe=True).state = "active"
+        self._vita_close_payment_problems(stripe_invoice)
         return move
+
+    def _vita_stripe_move(self, stripe_invoice_id):
+        """The Odoo invoice of a Stripe invoice (sudo), or empty."""
+        return (
+            self.env["account.move"]
+            .sudo()
+            .with_company(self.company_id)
+            .search(
+                [("company_id", "=", self.company_id.id), ("vita_stripe_invoice_id", "=", stripe_invoice_id)], limit=1
+            )
+        )
 
     def _vita_invoice_from_stripe(self, stripe_invoice):
         """The Odoo invoice of a paid Stripe invoice, created when missing.
 
-        An advisory lock on the Stripe invoice id queues the two events of
-        the same invoice; the UNIQUE(company, Stripe invoice) constraint is
-        the last word if two transactions still race.
+        An advisory lock on the Stripe invoice id queues the events of the
+        same invoice. The waiting transaction's snapshot may predate the
+        other's commit (Odoo runs REPEATABLE READ): then it cannot see the
+        invoice, its insert hits UNIQUE(company, Stripe invoice), and that
+        means "booked by the other event", not a failure.
         """
         self.ensure_one()
         if (stripe_invoice.get("total") or 0) <= 0:
             return self.env["account.move"]
         stripe_id = stripe_invoice["id"]
         self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(hashtext(%s))", f"vita-invoice-{stripe_id}"))
-        Move = self.env["account.move"].sudo().with_company(self.company_id)
-        existing = Move.search(
-            [("company_id", "=", self.company_id.id), ("vita_stripe_invoice_id", "=", stripe_id)], limit=1
-        )
+        existing = self._vita_stripe_move(stripe_id)
         if existing:
             return existing
-        move = Move.create(self._vita_invoice_vals(stripe_invoice))
+        try:
+            with self.env.cr.savepoint():
+                return self._vita_book_stripe_invoice(stripe_invoice)
+        except (pg_errors.UniqueViolation, pg_errors.SerializationFailure):
+            _logger.info("Stripe invoice %s was booked by a concurrent event", stripe_id)
+            return self.env["account.move"]
+
+    def _vita_book_stripe_invoice(self, stripe_invoice):
+        move = (
+            self.env["account.move"]
+            .sudo()
+            .with_company(self.company_id)
+            .create(self._vita_invoice_vals(stripe_invoice))
+        )
         move._vita_match_stripe_amounts(stripe_invoice, self._vita_tax_amounts(stripe_invoice, move.currency_id))
         move.action_post()
         move._vita_register_stripe_payment(stripe_invoice)
@@ -215,11 +240,20 @@ class VitaSubscription(models.Model):
     # Failed payments
     # ------------------------------------------------------------------
 
+    def _vita_payment_problem_summaries(self):
+        """Summary of the activity of a failed payment, of one that needs
+        authentication."""
+        return self.env._("Payment failed"), self.env._("Payment needs the customer's authentication")
+
     def _vita_payment_problem(self, stripe_invoice, action_required):
         """The state follows Stripe; the primary contact is told how to pay
         (new card, or 3-D Secure on Stripe's invoice page); the responsible
-        gets one activity."""
+        gets one activity. A failure reported for an invoice already paid
+        (events arrive out of order) changes nothing and returns False."""
         self.ensure_one()
+        stripe_id = stripe_invoice.get("id")
+        if stripe_invoice.get("status") == "paid" or (stripe_id and self._vita_stripe_move(stripe_id)):
+            return False
         self._apply_stripe_subscription(self._gateway().retrieve_subscription(self.stripe_subscription_id))
         template = self.env.ref("vita_subscriptions.mail_template_payment_failed", raise_if_not_found=False)
         hosted_url = stripe_invoice.get("hosted_invoice_url") if action_required else False
@@ -227,23 +261,28 @@ class VitaSubscription(models.Model):
             self.with_context(vita_hosted_invoice_url=hosted_url).message_post_with_source(
                 template, message_type="comment", subtype_xmlid="mail.mt_comment"
             )
-        summary = (
-            self.env._("Payment needs the customer's authentication")
-            if action_required
-            else self.env._("Payment failed")
-        )
+        summary = self._vita_payment_problem_summaries()[1 if action_required else 0]
         if not self.activity_ids.filtered(lambda activity: activity.summary == summary):
+            currency = self._vita_currency(stripe_invoice.get("currency"))
             self.activity_schedule(
                 "mail.mail_activity_data_todo",
                 summary=summary,
                 note=self.env._(
                     "Stripe could not charge invoice %(invoice)s (%(amount)s). The customer was e-mailed.",
                     invoice=stripe_invoice.get("number") or stripe_invoice.get("id"),
-                    amount=self.currency_id.format(
-                        from_stripe_amount(stripe_invoice.get("amount_due") or 0, self.currency_id)
-                    ),
+                    amount=currency.format(from_stripe_amount(stripe_invoice.get("amount_due") or 0, currency)),
                 ),
                 user_id=(self.user_id or self.env.ref("base.user_root")).id,
+            )
+        return True
+
+    def _vita_close_payment_problems(self, stripe_invoice):
+        """Mark the payment problem activities done: the invoice is paid."""
+        summaries = self._vita_payment_problem_summaries()
+        activities = self.activity_ids.filtered(lambda activity: activity.summary in summaries)
+        if activities:
+            activities.action_feedback(
+                feedback=self.env._("Paid: %s", stripe_invoice.get("number") or stripe_invoice.get("id"))
             )
 
     # ------------------------------------------------------------------

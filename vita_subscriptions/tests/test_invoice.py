@@ -1,3 +1,5 @@
+import time
+
 from odoo.tests import tagged
 
 from . import stripe_payloads as payloads
@@ -304,3 +306,37 @@ class TestFailedPayment(WebhookCase):
         self.assertIn(self.contact, message.partner_ids)
         self.assertIn(stripe_invoice["hosted_invoice_url"], message.body)
         self.assertNotIn("/my/credit_card", message.body)
+
+    def test_late_failure_after_payment_changes_nothing(self):
+        """invoice.payment_failed delivered after invoice.paid: no e-mail,
+        no activity, no state change."""
+        subscription = self.linked(contact_id=self.contact.id)
+        stripe_invoice = invoice(subscription.stripe_subscription_id, [invoice_line(2500)], total=2500)
+        self.receive(event("invoice.paid", stripe_invoice))
+        messages = subscription.message_ids
+        for event_type in ("invoice.payment_failed", "invoice.payment_action_required"):
+            with self.subTest(event_type=event_type):
+                late = dict(stripe_invoice, status="open", amount_paid=0)
+                # No Stripe call either: nothing recorded, nothing answered.
+                with self.recorded_stripe({}) as stripe_http:
+                    record = self.receive(event(event_type, late, created=int(time.time()) - 60))
+                self.assertEqual(record.state, "ignored")
+                self.assertIn("already paid", record.error)
+                self.assertFalse(stripe_http.requests)
+                self.assertEqual(subscription.state, "active")
+                self.assertEqual(subscription.message_ids, messages)
+                self.assertFalse(subscription.activity_ids)
+
+    def test_payment_closes_the_payment_failed_activity(self):
+        subscription = self.linked(contact_id=self.contact.id)
+        stripe_invoice = self.fail(subscription, "invoice.payment_failed", "past_due")
+        self.assertEqual(len(subscription.activity_ids), 1)
+        stripe_subscription = payloads.subscription(subscription_id=subscription.stripe_subscription_id)
+        path = ("GET", f"/v1/subscriptions/{subscription.stripe_subscription_id}")
+        with self.recorded_stripe({path: (200, stripe_subscription)}):
+            record = self.receive(event("invoice.paid", dict(stripe_invoice, status="paid", amount_paid=2500)))
+        self.assertEqual(record.state, "processed", record.error)
+        self.assertFalse(subscription.activity_ids)
+        self.assertEqual(subscription.state, "active")
+        done = subscription.message_ids.filtered(lambda message: message.mail_activity_type_id)
+        self.assertIn("Paid", done[:1].body)
