@@ -294,6 +294,57 @@ class TestConcurrentDelivery(WebhookCase):
             with self.registry.cursor() as cr:
                 cr.execute("DELETE FROM vita_stripe_event WHERE stripe_id = %s", [stripe_event["id"]])
 
+    def test_two_events_of_one_invoice_on_two_workers(self):
+        """invoice.paid and invoice.payment_succeeded of one Stripe invoice
+        on two workers: the second began before the first committed, so
+        its snapshot cannot see the first's Odoo invoice. Both events end
+        processed, one Odoo invoice. (Committed data: a demo subscription
+        borrowed for the test, everything undone at the end.)"""
+        stripe_subscription_id = unique("sub")
+        stripe_invoice = invoice(stripe_subscription_id, [invoice_line(3000)], total=3000, currency="usd")
+        events = [event(kind, stripe_invoice) for kind in ("invoice.paid", "invoice.payment_succeeded")]
+        with self.registry.cursor() as cr:
+            subscription = api.Environment(cr, SUPERUSER_ID, {}).ref("vita_subscriptions.demo_subscription_deco_addict")
+            saved = {"stripe_subscription_id": subscription.stripe_subscription_id, "state": subscription.state}
+            subscription.with_context(vita_from_stripe=True).write(
+                {"stripe_subscription_id": stripe_subscription_id, "state": "active"}
+            )
+        second_cr = self.registry.cursor()
+        try:
+            second = api.Environment(second_cr, SUPERUSER_ID, {})
+            second["vita.subscription"].search_count([])  # its snapshot starts here
+            with self.registry.cursor() as first_cr:
+                first = api.Environment(first_cr, SUPERUSER_ID, {})
+                first_record = first["vita.stripe.event"]._receive(events[0], json.dumps(events[0]))
+                self.assertEqual(first_record.state, "processed", first_record.error)
+            second_record = second["vita.stripe.event"]._receive(events[1], json.dumps(events[1]))
+            self.assertEqual((second_record.state, second_record.error), ("processed", False))
+            second_cr.commit()
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                moves = env["account.move"].search([("vita_stripe_invoice_id", "=", stripe_invoice["id"])])
+                self.assertEqual(len(moves), 1)
+                self.assertEqual(moves.amount_total, 30.0)
+        finally:
+            second_cr.close()
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                self._undo_booking(env, stripe_invoice["id"], [e["id"] for e in events])
+                env.ref("vita_subscriptions.demo_subscription_deco_addict").with_context(vita_from_stripe=True).write(
+                    saved
+                )
+
+    @staticmethod
+    def _undo_booking(env, stripe_invoice_id, event_ids):
+        moves = env["account.move"].search([("vita_stripe_invoice_id", "=", stripe_invoice_id)])
+        payments = moves.matched_payment_ids | moves._get_reconciled_payments()
+        moves.line_ids.remove_move_reconcile()
+        payments.action_draft()
+        payments.unlink()
+        moves.button_draft()
+        moves.with_context(force_delete=True).unlink()
+        env.cr.execute("DELETE FROM vita_stripe_event WHERE stripe_id IN %s", [tuple(event_ids)])
+
 
 @tagged("post_install", "-at_install")
 class TestEndToEndLocalStripe(WebhookCase, HttpCase):
