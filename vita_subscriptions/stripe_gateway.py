@@ -28,6 +28,8 @@ MAX_NETWORK_RETRIES = 2
 PAGE_SIZE = 100
 # Stripe's own tolerance for the signature timestamp, in seconds.
 WEBHOOK_TOLERANCE = stripe.Webhook.DEFAULT_TOLERANCE
+# Longest event id, type or API version accepted (Stripe's are < 64).
+MAX_IDENTIFIER_LENGTH = 255
 
 
 class StripeGateway:
@@ -408,9 +410,17 @@ def verify_webhook(payload: bytes, sig_header, secret) -> dict:
         event = json.loads(payload)
     except ValueError:
         raise WebhookRejected("The body is not JSON") from None
-    if not isinstance(event, dict) or not all(isinstance(event.get(key), str) for key in ("id", "type")):
-        raise WebhookRejected("The body is not a Stripe event")
+    except RecursionError:
+        raise WebhookRejected("The body is nested too deep") from None
+    if not isinstance(event, dict) or not all(_is_identifier(event.get(key)) for key in ("id", "type")):
+        raise WebhookRejected("The body is not a Stripe event (no id or type)")
     return event
+
+
+def _is_identifier(value):
+    """A string the event log can store and index: Stripe's ids and types
+    are short, printable and never hold NUL (PostgreSQL refuses it)."""
+    return isinstance(value, str) and 0 < len(value) <= MAX_IDENTIFIER_LENGTH and "\x00" not in value
 
 
 def _signature_timestamp(sig_header):

@@ -90,25 +90,26 @@ class VitaStripeEvent(models.Model):
         instead fail with a serialization error (the winner committed after
         our snapshot): that too can only mean "already recorded".
         """
-        data_object = (event.get("data") or {}).get("object") or {}
-        created = event.get("created")
+        columns, problems = _event_columns(event)
         query = SQL(
             """
             INSERT INTO vita_stripe_event
                 (stripe_id, event_type, stripe_created, livemode, api_version, object_id, payload,
-                 state, attempts, create_uid, create_date, write_uid, write_date)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, 'received', 0, %s, now() at time zone 'UTC',
+                 state, error, attempts, create_uid, create_date, write_uid, write_date)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 0, %s, now() at time zone 'UTC',
                     %s, now() at time zone 'UTC')
             ON CONFLICT (stripe_id) DO NOTHING
             RETURNING id
             """,
             event["id"],
             event["type"],
-            datetime.fromtimestamp(created, UTC).replace(tzinfo=None) if isinstance(created, int) else None,
-            bool(event.get("livemode")),
-            event.get("api_version"),
-            data_object.get("id") if isinstance(data_object, dict) else None,
+            columns["stripe_created"],
+            columns["livemode"],
+            columns["api_version"],
+            columns["object_id"],
             payload,
+            "failed" if problems else "received",
+            "\n".join(problems) or None,
             self.env.uid,
             self.env.uid,
         )
@@ -122,7 +123,10 @@ class VitaStripeEvent(models.Model):
             _logger.info("Stripe event %s (%s) already recorded", event["id"], event["type"])
             return self.browse()
         record = self.browse(row[0])
-        record._process()
+        if problems:
+            _logger.warning("Stripe event %s (%s) is malformed: %s", event["id"], event["type"], "; ".join(problems))
+        else:
+            record._process()
         return record
 
     # ------------------------------------------------------------------
@@ -154,7 +158,11 @@ class VitaStripeEvent(models.Model):
 
     def _data_object(self):
         self.ensure_one()
-        return json.loads(self.payload or "{}").get("data", {}).get("object") or {}
+        event = json.loads(self.payload or "{}")
+        problems = _event_columns(event)[1] if isinstance(event, dict) else ["not an event"]
+        if problems:
+            raise UserError(self.env._("Malformed Stripe event: %s", "; ".join(problems)))
+        return event["data"]["object"]
 
     @staticmethod
     def _next_attempt(attempts):
@@ -272,6 +280,50 @@ class VitaStripeEvent(models.Model):
         events = self.browse(row[0] for row in self.env.cr.fetchall())
         events._process()
         return events
+
+
+# Stripe's timestamps are seconds since 1970; anything outside these years
+# is not one (and would overflow datetime).
+MIN_TIMESTAMP = 0
+MAX_TIMESTAMP = 253402300799  # 9999-12-31 23:59:59 UTC
+MAX_TEXT_COLUMN = 255
+
+
+def _event_columns(event):
+    """(column values, problems) of a verified event: the values the event
+    log can store whatever the payload holds, and what makes the event
+    malformed (it is then recorded as failed, never handled)."""
+    problems = []
+    data = event.get("data")
+    data_object = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(data_object, dict):
+        problems.append("data.object is not an object")
+        data_object = {}
+    created = event.get("created")
+    if not (isinstance(created, int) and not isinstance(created, bool) and MIN_TIMESTAMP <= created <= MAX_TIMESTAMP):
+        problems.append("created is not a timestamp")
+        created = None
+    api_version = event.get("api_version")
+    if api_version is not None and not _storable_text(api_version):
+        problems.append("api_version is not a string")
+        api_version = None
+    object_id = data_object.get("id")
+    if object_id is not None and not _storable_text(object_id):
+        problems.append("data.object.id is not a string")
+        object_id = None
+    if not isinstance(event.get("livemode", False), bool):
+        problems.append("livemode is not a boolean")
+    columns = {
+        "stripe_created": datetime.fromtimestamp(created, UTC).replace(tzinfo=None) if created is not None else None,
+        "livemode": event.get("livemode") is True,
+        "api_version": api_version,
+        "object_id": object_id,
+    }
+    return columns, problems
+
+
+def _storable_text(value):
+    return isinstance(value, str) and len(value) <= MAX_TEXT_COLUMN and "\x00" not in value
 
 
 def invoice_subscription_ref(stripe_invoice):

@@ -102,6 +102,52 @@ class TestWebhookEndpoint(WebhookCase, HttpCase):
             with self.subTest(case=case):
                 self.assert_refused(self.post(body, sign(body)), 400)
 
+    def test_signed_but_malformed_events_never_answer_5xx(self):
+        """Each is either recorded as failed with the reason (and never
+        handled) or refused with 400; nothing else is written."""
+        base = event("invoice.paid", {"id": "in_malformed", "object": "invoice"})
+        recorded = {
+            "data as a string": {**base, "data": "in_malformed"},
+            "data.object a list": {**base, "data": {"object": [1, 2]}},
+            "created out of range": {**base, "created": 10**15},
+            "created negative": {**base, "created": -5},
+            "created a string": {**base, "created": "yesterday"},
+            "api_version not a string": {**base, "api_version": {"v": 1}},
+            "api_version with NUL": {**base, "api_version": "2026\x00"},
+            "livemode a string": {**base, "livemode": "yes"},
+            "object id a number": {**base, "data": {"object": {"id": 12, "object": "invoice"}}},
+        }
+        for case, malformed in recorded.items():
+            with self.subTest(case=case):
+                stripe_event = {**malformed, "id": unique("evt")}
+                body = json.dumps(stripe_event).encode()
+                response = self.post(body, sign(body))
+                self.assertEqual(response.status_code, 200, response.text)
+                record = self.Event.search([("stripe_id", "=", stripe_event["id"])])
+                self.assertEqual((record.state, record.attempts, record.next_attempt), ("failed", 0, False))
+                self.assertTrue(record.error)
+                self.assertEqual(json.loads(record.payload), stripe_event)
+        self.events_before = self.Event.search_count([])
+        deep = b'{"id": "evt_deep", "type": "invoice.paid", "data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+        refused = {
+            "nested 100,000 deep": deep,
+            "id too long": json.dumps({**base, "id": "evt_" + "x" * 5000}).encode(),
+            "id with NUL": json.dumps({**base, "id": "evt_\x00"}).encode(),
+            "type not a string": json.dumps({**base, "type": ["invoice.paid"]}).encode(),
+        }
+        for case, body in refused.items():
+            with self.subTest(case=case), self.assertLogs("odoo.addons.vita_subscriptions", "WARNING") as logs:
+                self.assert_refused(self.post(body, sign(body)), 400)
+                self.assertIn("refused", logs.output[0])
+
+    def test_malformed_event_retried_by_hand_fails_again_with_its_reason(self):
+        stripe_event = {**event("invoice.paid", {"id": "in_x"}), "data": "in_x"}
+        record = self.receive(stripe_event)
+        self.assertEqual(record.state, "failed")
+        record.action_retry()
+        self.assertEqual(record.state, "failed")
+        self.assertIn("data.object", record.error)
+
     def test_oversized_body_is_413(self):
         padding = "x" * MAX_BODY_BYTES
         stripe_event = event("setup_intent.succeeded", {"id": "seti_big", "object": "setup_intent", "pad": padding})
