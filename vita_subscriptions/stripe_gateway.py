@@ -383,6 +383,48 @@ class StripeGateway:
             lines = self.client.v1.invoices.line_items.list(invoice_id, params=params)
             return [line.to_dict() for line in lines.auto_paging_iter()]
 
+    # ------------------------------------------------------------------
+    # Refunds, credit notes, disputes
+    # ------------------------------------------------------------------
+
+    def invoice_id_of_payment(self, payment_intent_id) -> str | None:
+        """The invoice a PaymentIntent paid, if any. Since basil charges
+        and PaymentIntents no longer name their invoice; the invoice
+        payments do.
+        https://docs.stripe.com/api/invoice-payment/list"""
+        params: stripe.params.InvoicePaymentListParams = {
+            "payment": {"type": "payment_intent", "payment_intent": payment_intent_id},
+            "limit": 1,
+        }
+        with self._errors_as_user_errors("invoice_payments.list"):
+            payments = self.client.v1.invoice_payments.list(params=params).data
+        if not payments:
+            return None
+        invoice = payments[0].invoice
+        return invoice if isinstance(invoice, str) else invoice.id
+
+    def list_refunds(self, charge_id) -> list[dict]:
+        """Every refund of a charge, as plain dicts (a charge no longer
+        embeds its refunds). https://docs.stripe.com/api/refunds/list"""
+        params: stripe.params.RefundListParams = {"charge": charge_id, "limit": PAGE_SIZE}
+        with self._errors_as_user_errors("refunds.list"):
+            return [refund.to_dict() for refund in self.client.v1.refunds.list(params=params).auto_paging_iter()]
+
+    def list_credit_notes(self, invoice_id) -> list[dict]:
+        """Every credit note of an invoice, as plain dicts shaped like
+        webhook payloads. https://docs.stripe.com/api/credit_notes/list"""
+        params: stripe.params.CreditNoteListParams = {"invoice": invoice_id, "limit": PAGE_SIZE}
+        with self._errors_as_user_errors("credit_notes.list"):
+            return [note.to_dict() for note in self.client.v1.credit_notes.list(params=params).auto_paging_iter()]
+
+    def list_credit_note_lines(self, credit_note_id) -> list[dict]:
+        """Every line of a credit note, paged, as plain dicts.
+        https://docs.stripe.com/api/credit_notes/lines"""
+        params: stripe.params.CreditNoteLineItemListParams = {"limit": PAGE_SIZE}
+        with self._errors_as_user_errors("credit_notes.line_items.list"):
+            lines = self.client.v1.credit_notes.line_items.list(credit_note_id, params=params)
+            return [line.to_dict() for line in lines.auto_paging_iter()]
+
 
 class WebhookRejected(ValueError):
     """A webhook request that must be answered 400 and not stored."""

@@ -1,5 +1,6 @@
-"""Small helpers shared by models: Stripe amounts and currencies."""
+"""Small helpers shared by models: Stripe amounts, dates and currencies."""
 
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from odoo.exceptions import UserError
@@ -54,6 +55,16 @@ def to_stripe_amount(value, currency):
     code = currency.name.upper()
     step = 100 if code in STRIPE_WHOLE_UNIT_CHARGE_CURRENCIES else 10 if exponent == 3 else 1
     return int((amount / step).quantize(Decimal(1), rounding=ROUND_HALF_UP) * step)
+
+
+def stripe_date(timestamp):
+    """The UTC date of a Stripe timestamp, None when it is not one."""
+    if not isinstance(timestamp, int) or isinstance(timestamp, bool):
+        return None
+    try:
+        return datetime.fromtimestamp(timestamp, UTC).date()
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def stripe_currency(env, code):

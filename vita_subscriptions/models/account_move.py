@@ -1,10 +1,9 @@
 import logging
-from datetime import UTC, datetime
 
 from odoo import Command, fields, models
 from odoo.exceptions import UserError
 
-from ..utils import from_stripe_amount
+from ..utils import from_stripe_amount, stripe_date, to_stripe_amount
 
 _logger = logging.getLogger(__name__)
 
@@ -17,8 +16,14 @@ class AccountMove(models.Model):
     )
     vita_stripe_invoice_id = fields.Char("Stripe invoice", copy=False, readonly=True, index="btree_not_null")
     vita_stripe_invoice_url = fields.Char("Stripe invoice link", copy=False, readonly=True)
+    vita_stripe_credit_note_id = fields.Char("Stripe credit note", copy=False, readonly=True, index="btree_not_null")
 
     _sql_constraints = [
+        (
+            "vita_stripe_credit_note_unique",
+            "UNIQUE(company_id, vita_stripe_credit_note_id)",
+            "This Stripe credit note already has an Odoo credit note.",
+        ),
         (
             "vita_stripe_invoice_unique",
             "UNIQUE(company_id, vita_stripe_invoice_id)",
@@ -136,8 +141,7 @@ class AccountMove(models.Model):
         credited = from_stripe_amount(stripe_invoice.get("pre_payment_credit_notes_amount") or 0, currency)
         balance_applied = currency.round(self.amount_residual - collected - credited)
         paid_at = (stripe_invoice.get("status_transitions") or {}).get("paid_at")
-        payment_date = datetime.fromtimestamp(paid_at, UTC).date() if isinstance(paid_at, int) else None
-        payment_date = payment_date or fields.Date.context_today(self)
+        payment_date = stripe_date(paid_at) or fields.Date.context_today(self)
         reference = self.payment_reference or self.name
         payments = self.env["account.payment"]
         if currency.compare_amounts(collected, 0) > 0:
@@ -152,6 +156,63 @@ class AccountMove(models.Model):
                     balance=currency.format(balance_applied),
                 )
             )
+        return payments
+
+    def _vita_credit_note_vals(self, ref, lines_vals):
+        """A draft credit note of this invoice with ``lines_vals``."""
+        self.ensure_one()
+        return {
+            "move_type": "out_refund",
+            "partner_id": self.partner_id.id,
+            "company_id": self.company_id.id,
+            "currency_id": self.currency_id.id,
+            "invoice_date": fields.Date.context_today(self),
+            "invoice_origin": self.invoice_origin,
+            "ref": ref,
+            "reversed_entry_id": self.id,
+            "vita_subscription_id": self.vita_subscription_id.id,
+            "invoice_line_ids": [Command.create(vals) for vals in lines_vals],
+        }
+
+    def _vita_credit_note_for_amount(self, amount, ref):
+        """A posted credit note of this invoice for ``amount`` (tax
+        included): the exact reversal when it is the whole invoice, else
+        every line in proportion with its taxes (a partial refund credits
+        the VAT in proportion), total matched to the cent."""
+        self.ensure_one()
+        currency = self.currency_id
+        if not currency.compare_amounts(amount, self.amount_total):
+            defaults = {
+                "ref": ref,
+                "invoice_date": fields.Date.context_today(self),
+                "vita_subscription_id": self.vita_subscription_id.id,
+            }
+            credit_note = self._reverse_moves([defaults])
+        else:
+            ratio = amount / self.amount_total
+            lines_vals = [
+                {
+                    "name": line.name,
+                    "quantity": 1,
+                    "price_unit": currency.round(line.price_unit * line.quantity * ratio),
+                    "tax_ids": [Command.set(line.tax_ids.ids)],
+                }
+                for line in self.invoice_line_ids
+            ]
+            credit_note = self.create(self._vita_credit_note_vals(ref, lines_vals))
+            minor = to_stripe_amount(amount, currency)
+            credit_note._vita_match_stripe_amounts({"id": ref, "total": minor}, None)
+        credit_note.action_post()
+        return credit_note
+
+    def _vita_register_refund(self, amount, refund_id, refunded_at=None):
+        """The money Stripe gave back: an outgoing payment of this credit
+        note in the Stripe journal, tagged with the Stripe refund (or
+        dispute) id so it is booked once."""
+        self.ensure_one()
+        payment_date = stripe_date(refunded_at) or fields.Date.context_today(self)
+        payments = self._vita_register_payment(amount, payment_date, refund_id)
+        payments.vita_stripe_refund_id = refund_id
         return payments
 
     def _vita_register_payment(self, amount, payment_date, memo):

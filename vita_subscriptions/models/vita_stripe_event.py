@@ -8,6 +8,10 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..const import EVENT_HANDLERS
+from ..stripe_gateway import StripeGateway
+from .vita_subscription_refund import FAILED_REFUND_STATES
+
 _logger = logging.getLogger(__name__)
 
 EVENT_STATES = [
@@ -16,22 +20,6 @@ EVENT_STATES = [
     ("ignored", "Ignored"),
     ("failed", "Failed"),
 ]
-
-# The one table from Stripe event type to handler (a method of
-# vita.stripe.event taking the event's ``data.object`` and returning the
-# final state). const.HANDLED_EVENT_TYPES lists the same types for the
-# endpoint created in Stripe; a test keeps both in step.
-EVENT_HANDLERS = {
-    "customer.subscription.created": "_handle_subscription",
-    "customer.subscription.updated": "_handle_subscription",
-    "customer.subscription.deleted": "_handle_subscription",
-    "invoice.paid": "_handle_invoice_paid",
-    "invoice.payment_succeeded": "_handle_invoice_paid",
-    "invoice.payment_failed": "_handle_invoice_payment_failed",
-    "invoice.payment_action_required": "_handle_invoice_action_required",
-    "setup_intent.succeeded": "_handle_nothing_to_do",
-    "payment_method.automatically_updated": "_handle_nothing_to_do",
-}
 
 # Failed events are retried by the cron after 2, 4, 8 … minutes, at most
 # once a day, and given up after MAX_ATTEMPTS (the Retry button still works).
@@ -230,6 +218,113 @@ class VitaStripeEvent(models.Model):
             return "ignored", self.env._("The invoice is already paid: a late event, nothing changed.")
         return "processed"
 
+    def _handle_invoice_closed_unpaid(self, stripe_invoice):
+        """invoice.voided / invoice.marked_uncollectible: never paid, so
+        never booked in Odoo; the subscription's chatter keeps the fact."""
+        subscription = self._invoice_subscription(stripe_invoice)
+        if not subscription:
+            return "ignored"
+        subscription._vita_invoice_closed_unpaid(stripe_invoice, self.event_type)
+        return "processed"
+
+    # Money going back: credit notes, refunds, disputes.
+
+    def _handle_credit_note(self, credit_note):
+        invoice_id = _stripe_id(credit_note.get("invoice"))
+        subscription, move = self._booked_invoice(invoice_id)
+        if not subscription:
+            return self._not_booked(invoice_id)
+        if not subscription._vita_book_credit_note(move, credit_note):
+            return "ignored", self.env._("This credit note is already booked.")
+        return "processed"
+
+    def _handle_refund(self, refund):
+        return self._book_refunds(refund, [refund])
+
+    def _handle_charge_refunded(self, charge):
+        """The charge's refunds (listed from Stripe: a charge no longer
+        embeds them), each booked once whichever event brings it."""
+        embedded = charge.get("refunds") if isinstance(charge.get("refunds"), dict) else {}
+        if embedded.get("data") is not None and not embedded.get("has_more"):
+            refunds = embedded["data"]
+        else:
+            refunds = self._gateway_of_mode().list_refunds(charge["id"])
+        return self._book_refunds(charge, refunds)
+
+    def _book_refunds(self, payment, refunds):
+        """Book the refunds of ``payment`` (a charge or a refund: what
+        names the PaymentIntent) that gave money back and are not booked."""
+        refunds = [
+            refund
+            for refund in refunds
+            if refund.get("status") not in FAILED_REFUND_STATES and not self._refund_booked(refund.get("id"))
+        ]
+        if not refunds:
+            return "ignored", self.env._("No refund to book: already booked, or failed.")
+        invoice_id = self._invoice_id_of_payment(payment)
+        subscription, move = self._booked_invoice(invoice_id)
+        if not subscription:
+            return self._not_booked(invoice_id)
+        for refund in refunds:
+            subscription._vita_book_refund(move, refund["id"], refund.get("amount") or 0, refund.get("created"))
+        return "processed"
+
+    def _handle_dispute_created(self, dispute):
+        subscription, move = self._booked_invoice(self._invoice_id_of_payment(dispute))
+        if not subscription:
+            return self._not_booked(None)
+        subscription._vita_dispute_opened(move, dispute)
+        return "processed"
+
+    def _handle_dispute_closed(self, dispute):
+        subscription, move = self._booked_invoice(self._invoice_id_of_payment(dispute))
+        if not subscription:
+            return self._not_booked(None)
+        subscription._vita_dispute_closed(move, dispute)
+        return "processed"
+
+    def _booked_invoice(self, stripe_invoice_id):
+        """(subscription, Odoo invoice) of a Stripe invoice Odoo booked,
+        the subscription linked to the event; empty ones otherwise."""
+        Move = self.env["account.move"].sudo()
+        move = Move
+        if stripe_invoice_id:
+            move = Move.search(
+                [("vita_stripe_invoice_id", "=", stripe_invoice_id), ("move_type", "=", "out_invoice")], limit=1
+            )
+        subscription = self._link(move.vita_subscription_id)
+        return subscription, move.with_company(move.company_id)
+
+    def _not_booked(self, stripe_invoice_id):
+        return "ignored", self.env._(
+            "The Stripe invoice %s is unknown to Odoo (not a paid subscription invoice booked here).",
+            stripe_invoice_id or "-",
+        )
+
+    def _refund_booked(self, refund_id):
+        return bool(refund_id) and bool(
+            self.env["account.payment"].sudo().search_count([("vita_stripe_refund_id", "=", refund_id)], limit=1)
+        )
+
+    def _invoice_id_of_payment(self, stripe_object):
+        """The Stripe invoice a charge, refund or dispute is about: named on
+        the object by older API versions, else found through its
+        PaymentIntent's invoice payment."""
+        invoice_id = _stripe_id(stripe_object.get("invoice"))
+        payment_intent = _stripe_id(stripe_object.get("payment_intent"))
+        if invoice_id or not payment_intent:
+            return invoice_id
+        return self._gateway_of_mode().invoice_id_of_payment(payment_intent)
+
+    def _gateway_of_mode(self):
+        """The gateway of the company whose Stripe provider is in this
+        event's mode (one Stripe account per company)."""
+        for company in StripeGateway.companies_using_stripe(self.env):
+            gateway = StripeGateway.for_company(self.env, company)
+            if gateway.mode == self._mode():
+                return gateway
+        raise UserError(self.env._("No Stripe payment provider is in %s mode.", self._mode()))
+
     def _handle_nothing_to_do(self, stripe_object):
         """Cards are read live from Stripe whenever shown: nothing is kept
         in Odoo that these events could make stale."""
@@ -338,6 +433,13 @@ def invoice_subscription_ref(stripe_invoice):
         subscription = subscription.get("id")
     metadata = details.get("metadata") or (stripe_invoice.get("subscription_details") or {}).get("metadata") or {}
     return subscription, metadata
+
+
+def _stripe_id(value):
+    """The id of an expandable Stripe field (id or expanded object)."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) and value else None
 
 
 def _describe(error):

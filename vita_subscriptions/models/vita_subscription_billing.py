@@ -3,7 +3,6 @@ invoices, failed payments reach the customer, and the reconciliation heals
 what a missed webhook left behind."""
 
 import logging
-from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from markupsafe import Markup
@@ -14,7 +13,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..stripe_gateway import StripeGateway
-from ..utils import from_stripe_amount, stripe_currency
+from ..utils import from_stripe_amount, stripe_currency, stripe_date
 from .vita_stripe_event import RetryLater
 
 _logger = logging.getLogger(__name__)
@@ -86,6 +85,11 @@ class VitaSubscription(models.Model):
         self._vita_close_payment_problems(stripe_invoice)
         return move
 
+    def _vita_lock_stripe_invoice(self, stripe_invoice_id):
+        """Queue every money event of one Stripe invoice (paid, refunds,
+        credit notes, disputes) until this transaction ends."""
+        self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(hashtext(%s))", f"vita-invoice-{stripe_invoice_id}"))
+
     def _vita_stripe_move(self, stripe_invoice_id):
         """The Odoo invoice of a Stripe invoice (sudo), or empty."""
         return (
@@ -110,7 +114,7 @@ class VitaSubscription(models.Model):
         if (stripe_invoice.get("total") or 0) <= 0:
             return self.env["account.move"]
         stripe_id = stripe_invoice["id"]
-        self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(hashtext(%s))", f"vita-invoice-{stripe_id}"))
+        self._vita_lock_stripe_invoice(stripe_id)
         existing = self._vita_stripe_move(stripe_id)
         if existing:
             return existing
@@ -144,7 +148,7 @@ class VitaSubscription(models.Model):
             "partner_id": self.partner_id.id,
             "company_id": self.company_id.id,
             "currency_id": currency.id,
-            "invoice_date": _date(created) or fields.Date.context_today(self),
+            "invoice_date": stripe_date(created) or fields.Date.context_today(self),
             "invoice_origin": self.name,
             "ref": stripe_invoice.get("number") or stripe_invoice["id"],
             "payment_reference": stripe_invoice.get("number") or stripe_invoice["id"],
@@ -414,10 +418,6 @@ class VitaSubscription(models.Model):
         return drift
 
 
-def _date(timestamp):
-    return datetime.fromtimestamp(timestamp, UTC).date() if isinstance(timestamp, int) else None
-
-
 def _unit_amount(line):
     """Stripe's unit amount of a line in minor units (Decimal), on every
     API version: ``pricing.unit_amount_decimal`` since basil, ``price`` or
@@ -425,6 +425,8 @@ def _unit_amount(line):
     pricing = line.get("pricing") or {}
     candidates = [
         pricing.get("unit_amount_decimal"),
+        line.get("unit_amount_decimal"),  # credit note lines
+        line.get("unit_amount"),
         (line.get("price") or {}).get("unit_amount_decimal"),
         (line.get("price") or {}).get("unit_amount"),
         (line.get("plan") or {}).get("amount"),

@@ -5,6 +5,7 @@ from . import test_money
 from . import test_invoice
 from . import test_portal
 from . import test_reconcile
+from . import test_refund
 from . import test_settings
 from . import test_subscription
 from . import test_tours

@@ -222,6 +222,103 @@ def old_invoice(subscription_id, unit_amount, quantity, *, total, tax_rates=(), 
     }
 
 
+def credit_note(stripe_invoice_id, lines, *, refunds=(), currency="eur", out_of_band=0):
+    """A current-API credit note: ``lines`` are built by invoice_line
+    (same amount, discount and tax fields as credit note lines);
+    ``refunds`` [(refund id, amount refunded)]."""
+    summary = invoice("sub_x", lines, currency=currency)
+    note_lines = [
+        {
+            **{key: line[key] for key in ("amount", "description", "discount_amounts", "quantity", "taxes")},
+            "id": unique("cnli"),
+            "object": "credit_note_line_item",
+            "type": "custom_line_item",
+            "unit_amount": line["amount"] // (line["quantity"] or 1),
+            "unit_amount_decimal": str(line["amount"] // (line["quantity"] or 1)),
+        }
+        for line in lines
+    ]
+    credit_note_id = unique("cn")
+    return {
+        "id": credit_note_id,
+        "object": "credit_note",
+        "amount": summary["total"],
+        "created": int(time.time()),
+        "currency": currency,
+        "customer": "cus_x",
+        "discount_amounts": summary["total_discount_amounts"],
+        "invoice": stripe_invoice_id,
+        "lines": {"object": "list", "data": note_lines, "has_more": False},
+        "livemode": False,
+        "number": f"CN-{credit_note_id[-6:].upper()}",
+        "out_of_band_amount": out_of_band or None,
+        "post_payment_amount": summary["total"],
+        "pre_payment_amount": 0,
+        "reason": "requested_by_customer",
+        "refunds": [
+            {"amount_refunded": amount, "refund": refund_id, "type": "refund"} for refund_id, amount in refunds
+        ],
+        "status": "issued",
+        "subtotal": summary["subtotal"],
+        "subtotal_excluding_tax": summary["subtotal_excluding_tax"],
+        "total": summary["total"],
+        "total_excluding_tax": summary["total_excluding_tax"],
+        "total_taxes": summary["total_taxes"],
+        "type": "post_payment",
+    }
+
+
+def refund(amount, *, payment_intent="pi_x", refund_id=None, status="succeeded", currency="eur"):
+    """https://docs.stripe.com/api/refunds/object"""
+    return {
+        "id": refund_id or unique("re"),
+        "object": "refund",
+        "amount": amount,
+        "charge": "ch_x",
+        "created": int(time.time()),
+        "currency": currency,
+        "metadata": {},
+        "payment_intent": payment_intent,
+        "reason": "requested_by_customer",
+        "status": status,
+    }
+
+
+def charge(amount, refunds, *, payment_intent="pi_x", currency="eur"):
+    """A refunded charge: since 2022-11-15 its refunds are not embedded."""
+    return {
+        "id": unique("ch"),
+        "object": "charge",
+        "amount": amount,
+        "amount_refunded": sum(refund["amount"] for refund in refunds),
+        "currency": currency,
+        "payment_intent": payment_intent,
+        "refunded": sum(refund["amount"] for refund in refunds) == amount,
+        "status": "succeeded",
+    }
+
+
+def dispute(amount, *, status="needs_response", payment_intent="pi_x", currency="eur"):
+    """https://docs.stripe.com/api/disputes/object"""
+    return {
+        "id": unique("du"),
+        "object": "dispute",
+        "amount": amount,
+        "charge": "ch_x",
+        "created": int(time.time()),
+        "currency": currency,
+        "evidence_details": {"due_by": int(time.time()) + 7 * 86400, "has_evidence": False},
+        "payment_intent": payment_intent,
+        "reason": "fraudulent",
+        "status": status,
+    }
+
+
+def listed(path, objects):
+    """A Stripe list answer for a recorded response."""
+    return (200, {"object": "list", "data": objects, "has_more": False, "url": path})
+
+
 class WebhookCase(SubscriptionCase):
     """Subscriptions linked to (recorded) Stripe subscriptions, and events
     handed to the event log the way the controller does."""
