@@ -10,7 +10,7 @@ from psycopg2 import errors as pg_errors
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from ..stripe_gateway import StripeGateway
 from ..utils import from_stripe_amount, stripe_currency, stripe_date
@@ -194,8 +194,14 @@ class VitaSubscription(models.Model):
         unit = _unit_amount(line)
         if unit is None or unit * quantity != amount or unit != unit.to_integral_value():
             quantity, unit = 1, Decimal(amount)
+        name = line.get("description") or self.plan_id.name or self.name
+        period = line.get("period") if isinstance(line.get("period"), dict) else {}
+        start, end = stripe_date(period.get("start")), stripe_date(period.get("end"))
+        if start and end:
+            # The service period, as Stripe prints it on its invoice.
+            name = f"{name}\n{format_date(self.env, start)} – {format_date(self.env, end)}"
         return {
-            "name": line.get("description") or self.plan_id.name or self.name,
+            "name": name,
             "quantity": quantity,
             "price_unit": from_stripe_amount(int(unit), currency),
             "tax_ids": [Command.set(taxes.ids)],

@@ -1,7 +1,9 @@
 import time
 
 from odoo.tests import tagged
+from odoo.tools import format_date
 
+from ..utils import stripe_date
 from . import stripe_payloads as payloads
 from .webhook_common import WebhookCase, event, invoice, invoice_line, old_invoice
 
@@ -56,6 +58,8 @@ class TestPaidInvoice(WebhookCase):
         self.assertEqual(len(plan_line), 1)
         self.assertEqual((plan_line.quantity, plan_line.price_unit), (3, 25.0))
         self.assertEqual(plan_line.tax_ids, self.vat.tax_id)
+        period = [format_date(self.env, stripe_date(line["period"][key])) for key in ("start", "end")]
+        self.assertEqual(plan_line.name, f"1 × Care\n{period[0]} – {period[1]}", "the service period")
         self.assertEqual(move.amount_tax, 15.0)
         self.assertEqual(move.partner_id, subscription.partner_id)
         self.assertEqual(move.vita_stripe_invoice_url, stripe_invoice["hosted_invoice_url"])
