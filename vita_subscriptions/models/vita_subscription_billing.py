@@ -118,11 +118,18 @@ class VitaSubscription(models.Model):
         existing = self._vita_stripe_move(stripe_id)
         if existing:
             return existing
+        return self._vita_book_once(stripe_id, self._vita_book_stripe_invoice, stripe_invoice)
+
+    def _vita_book_once(self, stripe_id, book, *args):
+        """``book(*args)`` in a savepoint. The unique constraints keep each
+        Stripe invoice, credit note and refund booked once: one firing
+        means a concurrent event booked it first (our REPEATABLE READ
+        snapshot predates its commit), so nothing to do, not a failure."""
         try:
             with self.env.cr.savepoint():
-                return self._vita_book_stripe_invoice(stripe_invoice)
+                return book(*args)
         except (pg_errors.UniqueViolation, pg_errors.SerializationFailure):
-            _logger.info("Stripe invoice %s was booked by a concurrent event", stripe_id)
+            _logger.info("Stripe %s was booked by a concurrent event", stripe_id)
             return self.env["account.move"]
 
     def _vita_book_stripe_invoice(self, stripe_invoice):
@@ -135,6 +142,8 @@ class VitaSubscription(models.Model):
         move._vita_match_stripe_amounts(stripe_invoice, self._vita_tax_amounts(stripe_invoice, move.currency_id))
         move.action_post()
         move._vita_register_stripe_payment(stripe_invoice)
+        if stripe_invoice.get("pre_payment_credit_notes_amount"):
+            self._vita_book_pre_payment_credit_notes(move)
         return move
 
     def _vita_invoice_vals(self, stripe_invoice):

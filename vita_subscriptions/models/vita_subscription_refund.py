@@ -39,6 +39,10 @@ class VitaSubscription(models.Model):
         domain = [("company_id", "=", self.company_id.id), ("vita_stripe_credit_note_id", "=", credit_note["id"])]
         if Move.search_count(domain, limit=1):
             return Move
+        return self._vita_book_once(credit_note["id"], self._vita_create_credit_note, move, credit_note)
+
+    def _vita_create_credit_note(self, move, credit_note):
+        Move = self.env["account.move"].sudo().with_company(self.company_id)
         currency = move.currency_id
         lines = (credit_note.get("lines") or {}).get("data") or []
         if (credit_note.get("lines") or {}).get("has_more"):
@@ -79,6 +83,9 @@ class VitaSubscription(models.Model):
         for credit_note in credit_notes:
             if credit_note.get("status") != "void" and refund_id in dict(credit_note_refunds(credit_note)):
                 return self._vita_book_credit_note(move, credit_note)
+        return self._vita_book_once(refund_id, self._vita_create_refund, move, refund_id, amount, refunded_at)
+
+    def _vita_create_refund(self, move, refund_id, amount, refunded_at):
         value = from_stripe_amount(amount, move.currency_id)
         odoo_credit_note = move.sudo()._vita_credit_note_for_amount(value, refund_id)
         odoo_credit_note._vita_register_refund(value, refund_id, refunded_at)
@@ -92,6 +99,21 @@ class VitaSubscription(models.Model):
             ),
         )
         return odoo_credit_note
+
+    def _vita_book_pre_payment_credit_notes(self, move):
+        """Credit notes Stripe issued before the payment lowered what it
+        charged: booked with the invoice and reconciled with it, so the
+        invoice ends paid by payment + credit notes."""
+        self.ensure_one()
+        for credit_note in self._gateway().list_credit_notes(move.vita_stripe_invoice_id):
+            if credit_note.get("status") == "void" or not credit_note.get("pre_payment_amount"):
+                continue
+            odoo_credit_note = self._vita_book_credit_note(move, credit_note)
+            receivables = (move | odoo_credit_note).line_ids.filtered(
+                lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
+            )
+            if odoo_credit_note and len(receivables) > 1:
+                receivables.reconcile()
 
     def _vita_refund_booked(self, refund_id):
         return bool(

@@ -191,3 +191,30 @@ class TestRefunds(WebhookCase):
                 self.handled(event(event_type, unpaid))
                 self.assertIn(unpaid["number"], self.subscription.message_ids[0].body)
                 self.assertEqual(self.subscription.invoice_ids, self.move)
+
+
+@tagged("post_install", "-at_install")
+class TestPrePaymentCreditNote(WebhookCase):
+    def test_credit_note_before_payment_is_booked_with_the_invoice(self):
+        """Stripe took a 6.00 credit note off a 30.00 invoice and charged
+        24.00: one payment of 24.00, the credit note reconciled, the
+        invoice paid; the credit note's own event later books nothing."""
+        subscription = self.linked(tax_rate_ids=[self.vat.id])
+        stripe_invoice = invoice(
+            subscription.stripe_subscription_id,
+            [invoice_line(2500, tax_rates=[(self.vat.stripe_id, 500)])],
+            pre_payment_credit=600,
+        )
+        note = credit_note(
+            stripe_invoice["id"], [invoice_line(500, tax_rates=[(self.vat.stripe_id, 100)])], pre_payment=True
+        )
+        with self.recorded_stripe({CREDIT_NOTES: listed("/v1/credit_notes", [note])}):
+            record = self.receive(event("invoice.paid", stripe_invoice))
+        self.assertEqual(record.state, "processed", record.error)
+        move = subscription.invoice_ids.filtered(lambda m: m.move_type == "out_invoice")
+        odoo_credit_note = self.env["account.move"].search([("reversed_entry_id", "=", move.id)])
+        self.assertEqual((move.amount_total, move.amount_residual), (30.0, 0.0))
+        self.assertEqual((odoo_credit_note.amount_total, odoo_credit_note.amount_residual), (6.0, 0.0))
+        payments = move.matched_payment_ids or move._get_reconciled_payments()
+        self.assertEqual(payments.mapped("amount"), [24.0])
+        self.assertEqual(self.receive(event("credit_note.created", note)).state, "ignored")

@@ -112,13 +112,15 @@ def invoice(
     metadata=None,
     starting_balance=0,
     invoice_discounts=(),
+    pre_payment_credit=0,
     **extra,
 ):
     """A current-API invoice: the subscription under ``parent``; totals
     computed from the lines the way Stripe does (``total`` may be forced).
     ``starting_balance`` < 0 is a customer credit Stripe applies first;
     ``invoice_discounts`` [(discount id, amount)] are invoice-level discount
-    amounts no line carries."""
+    amounts no line carries; ``pre_payment_credit`` what credit notes took
+    off before payment."""
     now = int(time.time())
     invoice_id = invoice_id or unique("in")
     subtotal = sum(line["amount"] for line in lines)
@@ -134,7 +136,7 @@ def invoice(
     exclusive_tax = sum(row["amount"] for row in tax_rows if row["behavior"] == "exclusive")
     total = subtotal - discount_total + exclusive_tax if total is None else total
     applied = min(-starting_balance, total) if starting_balance < 0 else 0
-    amount_due = total - applied
+    amount_due = total - applied - pre_payment_credit
     paid = status == "paid"
     behaviors = {row["rate"]: row["behavior"] for row in tax_rows}
     return {
@@ -157,7 +159,7 @@ def invoice(
             "subscription_details": {"subscription": subscription_id, "metadata": metadata or {}},
         },
         "post_payment_credit_notes_amount": 0,
-        "pre_payment_credit_notes_amount": 0,
+        "pre_payment_credit_notes_amount": pre_payment_credit,
         "starting_balance": starting_balance,
         "status": status,
         "status_transitions": {"finalized_at": now, "paid_at": now if paid else None},
@@ -222,7 +224,7 @@ def old_invoice(subscription_id, unit_amount, quantity, *, total, tax_rates=(), 
     }
 
 
-def credit_note(stripe_invoice_id, lines, *, refunds=(), currency="eur", out_of_band=0):
+def credit_note(stripe_invoice_id, lines, *, refunds=(), currency="eur", out_of_band=0, pre_payment=False):
     """A current-API credit note: ``lines`` are built by invoice_line
     (same amount, discount and tax fields as credit note lines);
     ``refunds`` [(refund id, amount refunded)]."""
@@ -252,8 +254,8 @@ def credit_note(stripe_invoice_id, lines, *, refunds=(), currency="eur", out_of_
         "livemode": False,
         "number": f"CN-{credit_note_id[-6:].upper()}",
         "out_of_band_amount": out_of_band or None,
-        "post_payment_amount": summary["total"],
-        "pre_payment_amount": 0,
+        "post_payment_amount": 0 if pre_payment else summary["total"],
+        "pre_payment_amount": summary["total"] if pre_payment else 0,
         "reason": "requested_by_customer",
         "refunds": [
             {"amount_refunded": amount, "refund": refund_id, "type": "refund"} for refund_id, amount in refunds
@@ -264,7 +266,7 @@ def credit_note(stripe_invoice_id, lines, *, refunds=(), currency="eur", out_of_
         "total": summary["total"],
         "total_excluding_tax": summary["total_excluding_tax"],
         "total_taxes": summary["total_taxes"],
-        "type": "post_payment",
+        "type": "pre_payment" if pre_payment else "post_payment",
     }
 
 
