@@ -270,17 +270,20 @@ class VitaStripeEvent(models.Model):
         return "processed"
 
     def _handle_dispute_created(self, dispute):
-        subscription, move = self._booked_invoice(self._invoice_id_of_payment(dispute))
-        if not subscription:
-            return self._not_booked(None)
-        subscription._vita_dispute_opened(move, dispute)
-        return "processed"
+        return self._dispute(dispute, opened=True)
 
     def _handle_dispute_closed(self, dispute):
-        subscription, move = self._booked_invoice(self._invoice_id_of_payment(dispute))
+        return self._dispute(dispute, opened=False)
+
+    def _dispute(self, dispute, opened):
+        invoice_id = self._invoice_id_of_payment(dispute)
+        subscription, move = self._booked_invoice(invoice_id)
         if not subscription:
-            return self._not_booked(None)
-        subscription._vita_dispute_closed(move, dispute)
+            return self._not_booked(invoice_id)
+        if opened:
+            subscription._vita_dispute_opened(move, dispute)
+        else:
+            subscription._vita_dispute_closed(move, dispute)
         return "processed"
 
     def _booked_invoice(self, stripe_invoice_id):

@@ -146,6 +146,15 @@ class TestRefunds(WebhookCase):
         odoo_credit_note = self.credit_notes()
         self.assertEqual((odoo_credit_note.amount_total, odoo_credit_note.amount_residual), (6.0, 6.0))
 
+    def test_refund_delivered_again_query_count(self):
+        """A refund already booked is acknowledged without Stripe and in a
+        constant number of queries."""
+        stripe_refund = refund(1000, payment_intent=self.pi)
+        with self.stripe():
+            self.handled(event("refund.created", stripe_refund))
+        with self.recorded_stripe({}), self.assertQueryCount(8):
+            self.handled(event("refund.created", stripe_refund), "ignored")
+
     def test_unknown_invoice_is_ignored_with_the_reason(self):
         note = credit_note(unique("in"), [invoice_line(500)])
         record = self.handled(event("credit_note.created", note), "ignored")
