@@ -9,19 +9,41 @@ PARAM_PRORATION = "vita_subscriptions.proration"
 
 WEBHOOK_ROUTE = "/vita_subscriptions/webhook"
 
-# The event types the webhook endpoint handles: "Create webhook in Stripe"
-# subscribes exactly these.
-HANDLED_EVENT_TYPES = [
-    "customer.subscription.created",
-    "customer.subscription.updated",
-    "customer.subscription.deleted",
-    "invoice.paid",
-    "invoice.payment_succeeded",
-    "invoice.payment_failed",
-    "invoice.payment_action_required",
-    "setup_intent.succeeded",
-    "payment_method.automatically_updated",
-]
+# The one table from Stripe event type to handler (a method of
+# vita.stripe.event taking the event's ``data.object`` and returning the
+# final state). "Create webhook in Stripe" subscribes exactly these types.
+EVENT_HANDLERS = {
+    "customer.subscription.created": "_handle_subscription",
+    "customer.subscription.updated": "_handle_subscription",
+    "customer.subscription.deleted": "_handle_subscription",
+    "invoice.paid": "_handle_invoice_paid",
+    "invoice.payment_succeeded": "_handle_invoice_paid",
+    "invoice.payment_failed": "_handle_invoice_payment_failed",
+    "invoice.payment_action_required": "_handle_invoice_action_required",
+    "invoice.voided": "_handle_invoice_closed_unpaid",
+    "invoice.marked_uncollectible": "_handle_invoice_closed_unpaid",
+    "credit_note.created": "_handle_credit_note",
+    "refund.created": "_handle_refund",
+    "charge.refunded": "_handle_charge_refunded",
+    "charge.dispute.created": "_handle_dispute_created",
+    "charge.dispute.closed": "_handle_dispute_closed",
+    "setup_intent.succeeded": "_handle_nothing_to_do",
+    "payment_method.automatically_updated": "_handle_nothing_to_do",
+}
+HANDLED_EVENT_TYPES = list(EVENT_HANDLERS)
+
+# Stripe's own currency table: the exponent of API amounts is not always
+# the currency's (nor Odoo's) number of decimals.
+# https://docs.stripe.com/currencies#zero-decimal
+STRIPE_ZERO_DECIMAL_CURRENCIES = frozenset(
+    ["BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"]
+)
+# https://docs.stripe.com/currencies#three-decimal (charged amounts end in 0)
+STRIPE_THREE_DECIMAL_CURRENCIES = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
+# https://docs.stripe.com/currencies#special-cases: two decimals in the API,
+# but charges must be whole units (ISK since 2023-04-14). HUF and TWD are
+# charged with two decimals (only their payouts are whole units).
+STRIPE_WHOLE_UNIT_CHARGE_CURRENCIES = frozenset({"ISK"})
 
 # Stripe intervals, as Odoo selections.
 PLAN_INTERVALS = [

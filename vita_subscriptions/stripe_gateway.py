@@ -28,6 +28,8 @@ MAX_NETWORK_RETRIES = 2
 PAGE_SIZE = 100
 # Stripe's own tolerance for the signature timestamp, in seconds.
 WEBHOOK_TOLERANCE = stripe.Webhook.DEFAULT_TOLERANCE
+# Longest event id, type or API version accepted (Stripe's are < 64).
+MAX_IDENTIFIER_LENGTH = 255
 
 
 class StripeGateway:
@@ -383,6 +385,48 @@ class StripeGateway:
             lines = self.client.v1.invoices.line_items.list(invoice_id, params=params)
             return [line.to_dict() for line in lines.auto_paging_iter()]
 
+    # ------------------------------------------------------------------
+    # Refunds, credit notes, disputes
+    # ------------------------------------------------------------------
+
+    def invoice_id_of_payment(self, payment_intent_id) -> str | None:
+        """The invoice a PaymentIntent paid, if any. Since basil charges
+        and PaymentIntents no longer name their invoice; the invoice
+        payments do.
+        https://docs.stripe.com/api/invoice-payment/list"""
+        params: stripe.params.InvoicePaymentListParams = {
+            "payment": {"type": "payment_intent", "payment_intent": payment_intent_id},
+            "limit": 1,
+        }
+        with self._errors_as_user_errors("invoice_payments.list"):
+            payments = self.client.v1.invoice_payments.list(params=params).data
+        if not payments:
+            return None
+        invoice = payments[0].invoice
+        return invoice if isinstance(invoice, str) else invoice.id
+
+    def list_refunds(self, charge_id) -> list[dict]:
+        """Every refund of a charge, as plain dicts (a charge no longer
+        embeds its refunds). https://docs.stripe.com/api/refunds/list"""
+        params: stripe.params.RefundListParams = {"charge": charge_id, "limit": PAGE_SIZE}
+        with self._errors_as_user_errors("refunds.list"):
+            return [refund.to_dict() for refund in self.client.v1.refunds.list(params=params).auto_paging_iter()]
+
+    def list_credit_notes(self, invoice_id) -> list[dict]:
+        """Every credit note of an invoice, as plain dicts shaped like
+        webhook payloads. https://docs.stripe.com/api/credit_notes/list"""
+        params: stripe.params.CreditNoteListParams = {"invoice": invoice_id, "limit": PAGE_SIZE}
+        with self._errors_as_user_errors("credit_notes.list"):
+            return [note.to_dict() for note in self.client.v1.credit_notes.list(params=params).auto_paging_iter()]
+
+    def list_credit_note_lines(self, credit_note_id) -> list[dict]:
+        """Every line of a credit note, paged, as plain dicts.
+        https://docs.stripe.com/api/credit_notes/lines"""
+        params: stripe.params.CreditNoteLineItemListParams = {"limit": PAGE_SIZE}
+        with self._errors_as_user_errors("credit_notes.line_items.list"):
+            lines = self.client.v1.credit_notes.line_items.list(credit_note_id, params=params)
+            return [line.to_dict() for line in lines.auto_paging_iter()]
+
 
 class WebhookRejected(ValueError):
     """A webhook request that must be answered 400 and not stored."""
@@ -410,9 +454,17 @@ def verify_webhook(payload: bytes, sig_header, secret) -> dict:
         event = json.loads(payload)
     except ValueError:
         raise WebhookRejected("The body is not JSON") from None
-    if not isinstance(event, dict) or not all(isinstance(event.get(key), str) for key in ("id", "type")):
-        raise WebhookRejected("The body is not a Stripe event")
+    except RecursionError:
+        raise WebhookRejected("The body is nested too deep") from None
+    if not isinstance(event, dict) or not all(_is_identifier(event.get(key)) for key in ("id", "type")):
+        raise WebhookRejected("The body is not a Stripe event (no id or type)")
     return event
+
+
+def _is_identifier(value):
+    """A string the event log can store and index: Stripe's ids and types
+    are short, printable and never hold NUL (PostgreSQL refuses it)."""
+    return isinstance(value, str) and 0 < len(value) <= MAX_IDENTIFIER_LENGTH and "\x00" not in value
 
 
 def _signature_timestamp(sig_header):

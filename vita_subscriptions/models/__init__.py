@@ -5,6 +5,8 @@ from . import vita_stripe_tax_rate
 from . import vita_subscription
 from . import res_partner
 from . import account_move
+from . import account_payment
 from . import res_config_settings
 from . import vita_stripe_event
 from . import vita_subscription_billing
+from . import vita_subscription_refund

@@ -1,9 +1,11 @@
-from datetime import UTC, datetime
+import logging
 
 from odoo import Command, fields, models
 from odoo.exceptions import UserError
 
-from ..utils import from_minor_units
+from ..utils import from_stripe_amount, stripe_date, to_stripe_amount
+
+_logger = logging.getLogger(__name__)
 
 
 class AccountMove(models.Model):
@@ -14,8 +16,14 @@ class AccountMove(models.Model):
     )
     vita_stripe_invoice_id = fields.Char("Stripe invoice", copy=False, readonly=True, index="btree_not_null")
     vita_stripe_invoice_url = fields.Char("Stripe invoice link", copy=False, readonly=True)
+    vita_stripe_credit_note_id = fields.Char("Stripe credit note", copy=False, readonly=True, index="btree_not_null")
 
     _sql_constraints = [
+        (
+            "vita_stripe_credit_note_unique",
+            "UNIQUE(company_id, vita_stripe_credit_note_id)",
+            "This Stripe credit note already has an Odoo credit note.",
+        ),
         (
             "vita_stripe_invoice_unique",
             "UNIQUE(company_id, vita_stripe_invoice_id)",
@@ -23,49 +31,191 @@ class AccountMove(models.Model):
         ),
     ]
 
-    def _vita_match_stripe_total(self, stripe_invoice):
-        """Make the total what Stripe charged, to the cent.
+    def _vita_match_stripe_amounts(self, stripe_invoice, tax_amounts):
+        """Make untaxed amount, tax per rate and total what Stripe charged,
+        to the cent.
 
-        Odoo rounds taxes per line or globally by the company setting;
-        Stripe has its own rounding (and discounts). A difference becomes
-        an explicit untaxed line rather than a wrong total.
+        The lines already reproduce Stripe's arithmetic (discounts carry
+        the taxes of what they discount); what remains is rounding: Stripe
+        rounds the tax of each line after its discounts, Odoo each Odoo
+        line. A difference of at most one rounding unit per line is taken
+        on the tax line of that rate (taxes) and on an untaxed, logged
+        rounding line (untaxed amount); anything bigger fails the event.
+        ``tax_amounts``: {account.tax: amount} from Stripe, or None when
+        the payload gives no tax totals (old API versions).
         """
         self.ensure_one()
         currency = self.currency_id
-        target = from_minor_units(stripe_invoice["total"], currency)
-        difference = currency.round(target - self.amount_total)
-        if not currency.is_zero(difference):
-            self.write(
-                {
-                    "invoice_line_ids": [
-                        Command.create(
-                            {
-                                "name": self.env._("Difference with the total charged by Stripe"),
-                                "quantity": 1,
-                                "price_unit": difference,
-                                "tax_ids": [Command.set([])],
-                            }
-                        )
-                    ]
-                }
-            )
-        if currency.compare_amounts(self.amount_total, target):
+        tolerance = currency.rounding * len(self.invoice_line_ids)
+        total = from_stripe_amount(stripe_invoice["total"], currency)
+        if tax_amounts is None:
+            untaxed = total - self.amount_tax
+        elif isinstance(stripe_invoice.get("total_excluding_tax"), int):
+            untaxed = from_stripe_amount(stripe_invoice["total_excluding_tax"], currency)
+        else:
+            untaxed = total - sum(tax_amounts.values())
+        self._vita_add_rounding_line(currency.round(untaxed - self.amount_untaxed), tolerance, stripe_invoice)
+        if tax_amounts is not None:
+            self._vita_align_tax_lines(tax_amounts, tolerance, stripe_invoice)
+        if currency.compare_amounts(self.amount_total, total):
             raise UserError(
                 self.env._(
                     "The Odoo invoice of %(stripe)s totals %(odoo)s instead of %(amount)s.",
                     stripe=stripe_invoice["id"],
                     odoo=currency.format(self.amount_total),
-                    amount=currency.format(target),
+                    amount=currency.format(total),
                 )
+            )
+
+    def _vita_add_rounding_line(self, difference, tolerance, stripe_invoice):
+        currency = self.currency_id
+        if currency.is_zero(difference):
+            return
+        if abs(difference) > tolerance + currency.rounding / 2:
+            raise UserError(
+                self.env._(
+                    "The untaxed amount of the Odoo invoice of %(stripe)s differs from Stripe's by %(difference)s.",
+                    stripe=stripe_invoice["id"],
+                    difference=currency.format(difference),
+                )
+            )
+        _logger.warning("Stripe invoice %s: rounding line of %s %s", stripe_invoice["id"], difference, currency.name)
+        self.write(
+            {
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "name": self.env._("Difference with the total charged by Stripe"),
+                            "quantity": 1,
+                            "price_unit": difference,
+                            "tax_ids": [Command.set([])],
+                        }
+                    )
+                ]
+            }
+        )
+
+    def _vita_align_tax_lines(self, tax_amounts, tolerance, stripe_invoice):
+        """Each tax line holds Stripe's amount for its rate (Odoo keeps tax
+        amounts edited on a draft invoice, as its tax totals widget does)."""
+        currency = self.currency_id
+        sign = -1 if self.is_inbound() else 1
+        tax_lines = self.line_ids.filtered("tax_line_id")
+        for tax in tax_lines.tax_line_id | self.env["account.tax"].union(*tax_amounts):
+            lines = tax_lines.filtered(lambda line, tax=tax: line.tax_line_id == tax)
+            delta = currency.round(sum(lines.mapped("amount_currency")) * sign - tax_amounts.get(tax, 0.0))
+            if currency.is_zero(delta):
+                continue
+            if not lines or abs(delta) > tolerance + currency.rounding / 2:
+                raise UserError(
+                    self.env._(
+                        "The %(tax)s of the Odoo invoice of %(stripe)s differs from Stripe's by %(difference)s.",
+                        tax=tax.name,
+                        stripe=stripe_invoice["id"],
+                        difference=currency.format(delta),
+                    )
+                )
+            self.write(
+                {
+                    "line_ids": [
+                        Command.update(lines[0].id, {"amount_currency": lines[0].amount_currency - delta * sign})
+                    ]
+                }
             )
 
     def _vita_register_stripe_payment(self, stripe_invoice):
         """Register what Stripe collected, on the day it did, in the
-        company's Stripe journal (first bank journal when not set)."""
+        company's Stripe journal (first bank journal when not set), and the
+        customer credit balance Stripe applied as a payment of its own;
+        the chatter says which is which.
+
+        Stripe's ``amount_paid`` is what it charged; the rest of ``total``
+        came from the customer's balance (``starting_balance`` < 0).
+        https://docs.stripe.com/invoicing/customer/balance
+        """
         self.ensure_one()
-        amount = from_minor_units(stripe_invoice.get("amount_paid") or stripe_invoice["total"], self.currency_id)
+        currency = self.currency_id
+        collected = from_stripe_amount(stripe_invoice.get("amount_paid") or 0, currency)
+        # Credit notes issued before payment reduce what is due; they
+        # become Odoo credit notes of their own (credit_note.created).
+        credited = from_stripe_amount(stripe_invoice.get("pre_payment_credit_notes_amount") or 0, currency)
+        balance_applied = currency.round(self.amount_residual - collected - credited)
         paid_at = (stripe_invoice.get("status_transitions") or {}).get("paid_at")
-        payment_date = datetime.fromtimestamp(paid_at, UTC).date() if paid_at else fields.Date.context_today(self)
+        payment_date = stripe_date(paid_at) or fields.Date.context_today(self)
+        reference = self.payment_reference or self.name
+        payments = self.env["account.payment"]
+        if currency.compare_amounts(collected, 0) > 0:
+            payments |= self._vita_register_payment(collected, payment_date, reference)
+        if currency.compare_amounts(balance_applied, 0) > 0:
+            memo = self.env._("%s (Stripe customer credit balance)", reference)
+            payments |= self._vita_register_payment(balance_applied, payment_date, memo)
+            self.message_post(
+                body=self.env._(
+                    "Stripe collected %(collected)s and applied %(balance)s of the customer's credit balance.",
+                    collected=currency.format(collected),
+                    balance=currency.format(balance_applied),
+                )
+            )
+        return payments
+
+    def _vita_credit_note_vals(self, ref, lines_vals):
+        """A draft credit note of this invoice with ``lines_vals``."""
+        self.ensure_one()
+        return {
+            "move_type": "out_refund",
+            "partner_id": self.partner_id.id,
+            "company_id": self.company_id.id,
+            "currency_id": self.currency_id.id,
+            "invoice_date": fields.Date.context_today(self),
+            "invoice_origin": self.invoice_origin,
+            "ref": ref,
+            "reversed_entry_id": self.id,
+            "vita_subscription_id": self.vita_subscription_id.id,
+            "invoice_line_ids": [Command.create(vals) for vals in lines_vals],
+        }
+
+    def _vita_credit_note_for_amount(self, amount, ref):
+        """A posted credit note of this invoice for ``amount`` (tax
+        included): the exact reversal when it is the whole invoice, else
+        every line in proportion with its taxes (a partial refund credits
+        the VAT in proportion), total matched to the cent."""
+        self.ensure_one()
+        currency = self.currency_id
+        if not currency.compare_amounts(amount, self.amount_total):
+            defaults = {
+                "ref": ref,
+                "invoice_date": fields.Date.context_today(self),
+                "vita_subscription_id": self.vita_subscription_id.id,
+            }
+            credit_note = self._reverse_moves([defaults])
+        else:
+            ratio = amount / self.amount_total
+            lines_vals = [
+                {
+                    "name": line.name,
+                    "quantity": 1,
+                    "price_unit": currency.round(line.price_unit * line.quantity * ratio),
+                    "tax_ids": [Command.set(line.tax_ids.ids)],
+                }
+                for line in self.invoice_line_ids
+            ]
+            credit_note = self.create(self._vita_credit_note_vals(ref, lines_vals))
+            minor = to_stripe_amount(amount, currency)
+            credit_note._vita_match_stripe_amounts({"id": ref, "total": minor}, None)
+        credit_note.action_post()
+        return credit_note
+
+    def _vita_register_refund(self, amount, refund_id, refunded_at=None):
+        """The money Stripe gave back: an outgoing payment of this credit
+        note in the Stripe journal, tagged with the Stripe refund (or
+        dispute) id so it is booked once."""
+        self.ensure_one()
+        payment_date = stripe_date(refunded_at) or fields.Date.context_today(self)
+        payments = self._vita_register_payment(amount, payment_date, refund_id)
+        payments.vita_stripe_refund_id = refund_id
+        return payments
+
+    def _vita_register_payment(self, amount, payment_date, memo):
         wizard = (
             self.env["account.payment.register"]
             .with_context(active_model="account.move", active_ids=self.ids)
@@ -74,7 +224,7 @@ class AccountMove(models.Model):
                     "journal_id": self._vita_stripe_journal().id,
                     "payment_date": payment_date,
                     "amount": amount,
-                    "communication": self.payment_reference or self.name,
+                    "communication": memo,
                 }
             )
         )

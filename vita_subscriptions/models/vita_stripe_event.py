@@ -8,6 +8,10 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..const import EVENT_HANDLERS
+from ..stripe_gateway import StripeGateway
+from .vita_subscription_refund import FAILED_REFUND_STATES
+
 _logger = logging.getLogger(__name__)
 
 EVENT_STATES = [
@@ -16,22 +20,6 @@ EVENT_STATES = [
     ("ignored", "Ignored"),
     ("failed", "Failed"),
 ]
-
-# The one table from Stripe event type to handler (a method of
-# vita.stripe.event taking the event's ``data.object`` and returning the
-# final state). const.HANDLED_EVENT_TYPES lists the same types for the
-# endpoint created in Stripe; a test keeps both in step.
-EVENT_HANDLERS = {
-    "customer.subscription.created": "_handle_subscription",
-    "customer.subscription.updated": "_handle_subscription",
-    "customer.subscription.deleted": "_handle_subscription",
-    "invoice.paid": "_handle_invoice_paid",
-    "invoice.payment_succeeded": "_handle_invoice_paid",
-    "invoice.payment_failed": "_handle_invoice_payment_failed",
-    "invoice.payment_action_required": "_handle_invoice_action_required",
-    "setup_intent.succeeded": "_handle_nothing_to_do",
-    "payment_method.automatically_updated": "_handle_nothing_to_do",
-}
 
 # Failed events are retried by the cron after 2, 4, 8 … minutes, at most
 # once a day, and given up after MAX_ATTEMPTS (the Retry button still works).
@@ -90,25 +78,26 @@ class VitaStripeEvent(models.Model):
         instead fail with a serialization error (the winner committed after
         our snapshot): that too can only mean "already recorded".
         """
-        data_object = (event.get("data") or {}).get("object") or {}
-        created = event.get("created")
+        columns, problems = _event_columns(event)
         query = SQL(
             """
             INSERT INTO vita_stripe_event
                 (stripe_id, event_type, stripe_created, livemode, api_version, object_id, payload,
-                 state, attempts, create_uid, create_date, write_uid, write_date)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, 'received', 0, %s, now() at time zone 'UTC',
+                 state, error, attempts, create_uid, create_date, write_uid, write_date)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 0, %s, now() at time zone 'UTC',
                     %s, now() at time zone 'UTC')
             ON CONFLICT (stripe_id) DO NOTHING
             RETURNING id
             """,
             event["id"],
             event["type"],
-            datetime.fromtimestamp(created, UTC).replace(tzinfo=None) if isinstance(created, int) else None,
-            bool(event.get("livemode")),
-            event.get("api_version"),
-            data_object.get("id") if isinstance(data_object, dict) else None,
+            columns["stripe_created"],
+            columns["livemode"],
+            columns["api_version"],
+            columns["object_id"],
             payload,
+            "failed" if problems else "received",
+            "\n".join(problems) or None,
             self.env.uid,
             self.env.uid,
         )
@@ -122,7 +111,10 @@ class VitaStripeEvent(models.Model):
             _logger.info("Stripe event %s (%s) already recorded", event["id"], event["type"])
             return self.browse()
         record = self.browse(row[0])
-        record._process()
+        if problems:
+            _logger.warning("Stripe event %s (%s) is malformed: %s", event["id"], event["type"], "; ".join(problems))
+        else:
+            record._process()
         return record
 
     # ------------------------------------------------------------------
@@ -141,7 +133,7 @@ class VitaStripeEvent(models.Model):
                 continue
             try:
                 with self.env.cr.savepoint():
-                    state = getattr(event, handler)(event._data_object())
+                    outcome = getattr(event, handler)(event._data_object())
             except Exception as error:
                 _logger.warning("Stripe event %s (%s) failed", event.stripe_id, event.event_type, exc_info=True)
                 vals.update(state="failed", error=_describe(error), next_attempt=event._next_attempt(vals["attempts"]))
@@ -149,11 +141,16 @@ class VitaStripeEvent(models.Model):
                     vals["next_attempt"] = fields.Datetime.now() + timedelta(minutes=1)
                 event.write(vals)
                 continue
-            event.write(dict(vals, state=state, error=False))
+            state, reason = outcome if isinstance(outcome, tuple) else (outcome, False)
+            event.write(dict(vals, state=state, error=reason))
 
     def _data_object(self):
         self.ensure_one()
-        return json.loads(self.payload or "{}").get("data", {}).get("object") or {}
+        event = json.loads(self.payload or "{}")
+        problems = _event_columns(event)[1] if isinstance(event, dict) else ["not an event"]
+        if problems:
+            raise UserError(self.env._("Malformed Stripe event: %s", "; ".join(problems)))
+        return event["data"]["object"]
 
     @staticmethod
     def _next_attempt(attempts):
@@ -174,7 +171,8 @@ class VitaStripeEvent(models.Model):
         self.subscription_id = subscription
         return subscription.with_company(subscription.company_id)
 
-    # Handlers: each returns "processed" or "ignored", or raises.
+    # Handlers: each returns "processed" or "ignored" (or a tuple (state,
+    # reason) to say why), or raises.
 
     def _handle_subscription(self, stripe_subscription):
         """State from the current Stripe object, re-read: an older event
@@ -207,18 +205,128 @@ class VitaStripeEvent(models.Model):
         return "processed"
 
     def _handle_invoice_payment_failed(self, stripe_invoice):
-        subscription = self._invoice_subscription(stripe_invoice)
-        if not subscription:
-            return "ignored"
-        subscription._vita_payment_problem(stripe_invoice, action_required=False)
-        return "processed"
+        return self._payment_problem(stripe_invoice, action_required=False)
 
     def _handle_invoice_action_required(self, stripe_invoice):
+        return self._payment_problem(stripe_invoice, action_required=True)
+
+    def _payment_problem(self, stripe_invoice, action_required):
         subscription = self._invoice_subscription(stripe_invoice)
         if not subscription:
             return "ignored"
-        subscription._vita_payment_problem(stripe_invoice, action_required=True)
+        if not subscription._vita_payment_problem(stripe_invoice, action_required=action_required):
+            return "ignored", self.env._("The invoice is already paid: a late event, nothing changed.")
         return "processed"
+
+    def _handle_invoice_closed_unpaid(self, stripe_invoice):
+        """invoice.voided / invoice.marked_uncollectible: never paid, so
+        never booked in Odoo; the subscription's chatter keeps the fact."""
+        subscription = self._invoice_subscription(stripe_invoice)
+        if not subscription:
+            return "ignored"
+        subscription._vita_invoice_closed_unpaid(stripe_invoice, self.event_type)
+        return "processed"
+
+    # Money going back: credit notes, refunds, disputes.
+
+    def _handle_credit_note(self, credit_note):
+        invoice_id = _stripe_id(credit_note.get("invoice"))
+        subscription, move = self._booked_invoice(invoice_id)
+        if not subscription:
+            return self._not_booked(invoice_id)
+        if not subscription._vita_book_credit_note(move, credit_note):
+            return "ignored", self.env._("This credit note is already booked.")
+        return "processed"
+
+    def _handle_refund(self, refund):
+        return self._book_refunds(refund, [refund])
+
+    def _handle_charge_refunded(self, charge):
+        """The charge's refunds (listed from Stripe: a charge no longer
+        embeds them), each booked once whichever event brings it."""
+        embedded = charge.get("refunds") if isinstance(charge.get("refunds"), dict) else {}
+        if embedded.get("data") is not None and not embedded.get("has_more"):
+            refunds = embedded["data"]
+        else:
+            refunds = self._gateway_of_mode().list_refunds(charge["id"])
+        return self._book_refunds(charge, refunds)
+
+    def _book_refunds(self, payment, refunds):
+        """Book the refunds of ``payment`` (a charge or a refund: what
+        names the PaymentIntent) that gave money back and are not booked."""
+        refunds = [
+            refund
+            for refund in refunds
+            if refund.get("status") not in FAILED_REFUND_STATES and not self._refund_booked(refund.get("id"))
+        ]
+        if not refunds:
+            return "ignored", self.env._("No refund to book: already booked, or failed.")
+        invoice_id = self._invoice_id_of_payment(payment)
+        subscription, move = self._booked_invoice(invoice_id)
+        if not subscription:
+            return self._not_booked(invoice_id)
+        for refund in refunds:
+            subscription._vita_book_refund(move, refund["id"], refund.get("amount") or 0, refund.get("created"))
+        return "processed"
+
+    def _handle_dispute_created(self, dispute):
+        return self._dispute(dispute, opened=True)
+
+    def _handle_dispute_closed(self, dispute):
+        return self._dispute(dispute, opened=False)
+
+    def _dispute(self, dispute, opened):
+        invoice_id = self._invoice_id_of_payment(dispute)
+        subscription, move = self._booked_invoice(invoice_id)
+        if not subscription:
+            return self._not_booked(invoice_id)
+        if opened:
+            subscription._vita_dispute_opened(move, dispute)
+        else:
+            subscription._vita_dispute_closed(move, dispute)
+        return "processed"
+
+    def _booked_invoice(self, stripe_invoice_id):
+        """(subscription, Odoo invoice) of a Stripe invoice Odoo booked,
+        the subscription linked to the event; empty ones otherwise."""
+        Move = self.env["account.move"].sudo()
+        move = Move
+        if stripe_invoice_id:
+            move = Move.search(
+                [("vita_stripe_invoice_id", "=", stripe_invoice_id), ("move_type", "=", "out_invoice")], limit=1
+            )
+        subscription = self._link(move.vita_subscription_id)
+        return subscription, move.with_company(move.company_id)
+
+    def _not_booked(self, stripe_invoice_id):
+        return "ignored", self.env._(
+            "The Stripe invoice %s is unknown to Odoo (not a paid subscription invoice booked here).",
+            stripe_invoice_id or "-",
+        )
+
+    def _refund_booked(self, refund_id):
+        return bool(refund_id) and bool(
+            self.env["account.payment"].sudo().search_count([("vita_stripe_refund_id", "=", refund_id)], limit=1)
+        )
+
+    def _invoice_id_of_payment(self, stripe_object):
+        """The Stripe invoice a charge, refund or dispute is about: named on
+        the object by older API versions, else found through its
+        PaymentIntent's invoice payment."""
+        invoice_id = _stripe_id(stripe_object.get("invoice"))
+        payment_intent = _stripe_id(stripe_object.get("payment_intent"))
+        if invoice_id or not payment_intent:
+            return invoice_id
+        return self._gateway_of_mode().invoice_id_of_payment(payment_intent)
+
+    def _gateway_of_mode(self):
+        """The gateway of the company whose Stripe provider is in this
+        event's mode (one Stripe account per company)."""
+        for company in StripeGateway.companies_using_stripe(self.env):
+            gateway = StripeGateway.for_company(self.env, company)
+            if gateway.mode == self._mode():
+                return gateway
+        raise UserError(self.env._("No Stripe payment provider is in %s mode.", self._mode()))
 
     def _handle_nothing_to_do(self, stripe_object):
         """Cards are read live from Stripe whenever shown: nothing is kept
@@ -272,6 +380,50 @@ class VitaStripeEvent(models.Model):
         return events
 
 
+# Stripe's timestamps are seconds since 1970; anything outside these years
+# is not one (and would overflow datetime).
+MIN_TIMESTAMP = 0
+MAX_TIMESTAMP = 253402300799  # 9999-12-31 23:59:59 UTC
+MAX_TEXT_COLUMN = 255
+
+
+def _event_columns(event):
+    """(column values, problems) of a verified event: the values the event
+    log can store whatever the payload holds, and what makes the event
+    malformed (it is then recorded as failed, never handled)."""
+    problems = []
+    data = event.get("data")
+    data_object = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(data_object, dict):
+        problems.append("data.object is not an object")
+        data_object = {}
+    created = event.get("created")
+    if not (isinstance(created, int) and not isinstance(created, bool) and MIN_TIMESTAMP <= created <= MAX_TIMESTAMP):
+        problems.append("created is not a timestamp")
+        created = None
+    api_version = event.get("api_version")
+    if api_version is not None and not _storable_text(api_version):
+        problems.append("api_version is not a string")
+        api_version = None
+    object_id = data_object.get("id")
+    if object_id is not None and not _storable_text(object_id):
+        problems.append("data.object.id is not a string")
+        object_id = None
+    if not isinstance(event.get("livemode", False), bool):
+        problems.append("livemode is not a boolean")
+    columns = {
+        "stripe_created": datetime.fromtimestamp(created, UTC).replace(tzinfo=None) if created is not None else None,
+        "livemode": event.get("livemode") is True,
+        "api_version": api_version,
+        "object_id": object_id,
+    }
+    return columns, problems
+
+
+def _storable_text(value):
+    return isinstance(value, str) and len(value) <= MAX_TEXT_COLUMN and "\x00" not in value
+
+
 def invoice_subscription_ref(stripe_invoice):
     """(Stripe subscription id, subscription metadata) of an invoice on
     every API version: ``parent.subscription_details`` since 2025-03-31
@@ -284,6 +436,13 @@ def invoice_subscription_ref(stripe_invoice):
         subscription = subscription.get("id")
     metadata = details.get("metadata") or (stripe_invoice.get("subscription_details") or {}).get("metadata") or {}
     return subscription, metadata
+
+
+def _stripe_id(value):
+    """The id of an expandable Stripe field (id or expanded object)."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) and value else None
 
 
 def _describe(error):

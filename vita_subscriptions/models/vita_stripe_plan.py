@@ -1,10 +1,11 @@
 import logging
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..const import PLAN_INTERVALS
 from ..stripe_gateway import StripeGateway
-from ..utils import from_minor_units, stripe_currency
+from ..utils import from_stripe_amount, stripe_currency
 
 _logger = logging.getLogger(__name__)
 
@@ -79,11 +80,16 @@ class VitaStripePlan(models.Model):
         if not currency:
             _logger.warning("Stripe plan %s left out: currency %s unknown to Odoo", plan.id, plan.currency)
             return None
+        try:
+            amount = from_stripe_amount(plan.amount, currency)
+        except UserError as error:
+            _logger.warning("Stripe plan %s left out: %s", plan.id, error)
+            return None
         product = plan.product
         return {
             "product_name": product if isinstance(product, str) else product.name,
             "nickname": plan.nickname or False,
-            "amount": from_minor_units(plan.amount, currency),
+            "amount": amount,
             "currency_id": currency.id,
             "interval": plan.interval,
             "interval_count": plan.interval_count,

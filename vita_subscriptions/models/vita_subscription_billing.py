@@ -3,7 +3,6 @@ invoices, failed payments reach the customer, and the reconciliation heals
 what a missed webhook left behind."""
 
 import logging
-from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from markupsafe import Markup
@@ -11,10 +10,10 @@ from psycopg2 import errors as pg_errors
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from ..stripe_gateway import StripeGateway
-from ..utils import from_minor_units, stripe_currency
+from ..utils import from_stripe_amount, stripe_currency, stripe_date
 from .vita_stripe_event import RetryLater
 
 _logger = logging.getLogger(__name__)
@@ -69,7 +68,8 @@ class VitaSubscription(models.Model):
 
     def _vita_invoice_paid(self, stripe_invoice):
         """Stripe charged ``stripe_invoice``: one posted, paid Odoo invoice
-        (none for a zero amount), and a subscription that is now running.
+        (none for a zero amount), a subscription that is now running, and
+        the payment problem activities done.
 
         ``invoice.paid`` and ``invoice.payment_succeeded`` both come for the
         same invoice: the second finds the first one's Odoo invoice.
@@ -82,30 +82,68 @@ class VitaSubscription(models.Model):
             # Charged at least once: active (SPEC §4), whatever the billing
             # cycle anchor Stripe reports.
             self.with_context(vita_from_stripe=True).state = "active"
+        self._vita_close_payment_problems(stripe_invoice)
         return move
+
+    def _vita_lock_stripe_invoice(self, stripe_invoice_id):
+        """Queue every money event of one Stripe invoice (paid, refunds,
+        credit notes, disputes) until this transaction ends."""
+        self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(hashtext(%s))", f"vita-invoice-{stripe_invoice_id}"))
+
+    def _vita_stripe_move(self, stripe_invoice_id):
+        """The Odoo invoice of a Stripe invoice (sudo), or empty."""
+        return (
+            self.env["account.move"]
+            .sudo()
+            .with_company(self.company_id)
+            .search(
+                [("company_id", "=", self.company_id.id), ("vita_stripe_invoice_id", "=", stripe_invoice_id)], limit=1
+            )
+        )
 
     def _vita_invoice_from_stripe(self, stripe_invoice):
         """The Odoo invoice of a paid Stripe invoice, created when missing.
 
-        An advisory lock on the Stripe invoice id queues the two events of
-        the same invoice; the UNIQUE(company, Stripe invoice) constraint is
-        the last word if two transactions still race.
+        An advisory lock on the Stripe invoice id queues the events of the
+        same invoice. The waiting transaction's snapshot may predate the
+        other's commit (Odoo runs REPEATABLE READ): then it cannot see the
+        invoice, its insert hits UNIQUE(company, Stripe invoice), and that
+        means "booked by the other event", not a failure.
         """
         self.ensure_one()
         if (stripe_invoice.get("total") or 0) <= 0:
             return self.env["account.move"]
         stripe_id = stripe_invoice["id"]
-        self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(hashtext(%s))", f"vita-invoice-{stripe_id}"))
-        Move = self.env["account.move"].sudo().with_company(self.company_id)
-        existing = Move.search(
-            [("company_id", "=", self.company_id.id), ("vita_stripe_invoice_id", "=", stripe_id)], limit=1
-        )
+        self._vita_lock_stripe_invoice(stripe_id)
+        existing = self._vita_stripe_move(stripe_id)
         if existing:
             return existing
-        move = Move.create(self._vita_invoice_vals(stripe_invoice))
-        move._vita_match_stripe_total(stripe_invoice)
+        return self._vita_book_once(stripe_id, self._vita_book_stripe_invoice, stripe_invoice)
+
+    def _vita_book_once(self, stripe_id, book, *args):
+        """``book(*args)`` in a savepoint. The unique constraints keep each
+        Stripe invoice, credit note and refund booked once: one firing
+        means a concurrent event booked it first (our REPEATABLE READ
+        snapshot predates its commit), so nothing to do, not a failure."""
+        try:
+            with self.env.cr.savepoint():
+                return book(*args)
+        except (pg_errors.UniqueViolation, pg_errors.SerializationFailure):
+            _logger.info("Stripe %s was booked by a concurrent event", stripe_id)
+            return self.env["account.move"]
+
+    def _vita_book_stripe_invoice(self, stripe_invoice):
+        move = (
+            self.env["account.move"]
+            .sudo()
+            .with_company(self.company_id)
+            .create(self._vita_invoice_vals(stripe_invoice))
+        )
+        move._vita_match_stripe_amounts(stripe_invoice, self._vita_tax_amounts(stripe_invoice, move.currency_id))
         move.action_post()
         move._vita_register_stripe_payment(stripe_invoice)
+        if stripe_invoice.get("pre_payment_credit_notes_amount"):
+            self._vita_book_pre_payment_credit_notes(move)
         return move
 
     def _vita_invoice_vals(self, stripe_invoice):
@@ -119,14 +157,16 @@ class VitaSubscription(models.Model):
             "partner_id": self.partner_id.id,
             "company_id": self.company_id.id,
             "currency_id": currency.id,
-            "invoice_date": _date(created) or fields.Date.context_today(self),
+            "invoice_date": stripe_date(created) or fields.Date.context_today(self),
             "invoice_origin": self.name,
             "ref": stripe_invoice.get("number") or stripe_invoice["id"],
             "payment_reference": stripe_invoice.get("number") or stripe_invoice["id"],
             "vita_subscription_id": self.id,
             "vita_stripe_invoice_id": stripe_invoice["id"],
             "vita_stripe_invoice_url": stripe_invoice.get("hosted_invoice_url") or False,
-            "invoice_line_ids": [Command.create(self._vita_line_vals(line, currency)) for line in lines],
+            "invoice_line_ids": [
+                Command.create(vals) for vals in self._vita_invoice_lines_vals(stripe_invoice, lines, currency)
+            ],
         }
 
     def _vita_currency(self, code):
@@ -135,7 +175,26 @@ class VitaSubscription(models.Model):
             raise UserError(self.env._("Stripe billed in %s, a currency unknown to Odoo.", code))
         return currency
 
-    def _vita_line_vals(self, line, currency):
+    def _vita_invoice_lines_vals(self, stripe_invoice, lines, currency):
+        """Stripe's lines, each followed by its discounts as negative lines
+        with the same taxes (Stripe taxes the discounted amount), then the
+        share of invoice-level discounts no line carries."""
+        taxes_by_line = [self._vita_odoo_taxes(_line_tax_rate_ids(line)) for line in lines]
+        vals_list = []
+        for line, taxes in zip(lines, taxes_by_line, strict=True):
+            vals_list.append(self._vita_line_vals(line, currency, taxes))
+            vals_list += [
+                self._vita_discount_vals(discount_id, amount, currency, taxes)
+                for discount_id, amount in _line_discounts(line)
+            ]
+        weights = [line.get("amount") or 0 for line in lines]
+        for discount_id, amount in _unallocated_discounts(stripe_invoice, lines).items():
+            for taxes, share in zip(taxes_by_line, _allocate(amount, weights), strict=True):
+                if share:
+                    vals_list.append(self._vita_discount_vals(discount_id, share, currency, taxes))
+        return vals_list
+
+    def _vita_line_vals(self, line, currency, taxes):
         """One invoice line per Stripe line: its quantity and Stripe's unit
         amount when they make the line amount (prorations do not: their
         amount is kept as one unit), and the mapped Odoo taxes."""
@@ -144,16 +203,46 @@ class VitaSubscription(models.Model):
         unit = _unit_amount(line)
         if unit is None or unit * quantity != amount or unit != unit.to_integral_value():
             quantity, unit = 1, Decimal(amount)
+        name = line.get("description") or self.plan_id.name or self.name
+        period = line.get("period") if isinstance(line.get("period"), dict) else {}
+        start, end = stripe_date(period.get("start")), stripe_date(period.get("end"))
+        if start and end:
+            # The service period, as Stripe prints it on its invoice.
+            name = f"{name}\n{format_date(self.env, start)} – {format_date(self.env, end)}"
         return {
-            "name": line.get("description") or self.plan_id.name or self.name,
+            "name": name,
             "quantity": quantity,
-            "price_unit": from_minor_units(int(unit), currency),
-            "tax_ids": [Command.set(self._vita_odoo_taxes(_line_tax_rate_ids(line)).ids)],
+            "price_unit": from_stripe_amount(int(unit), currency),
+            "tax_ids": [Command.set(taxes.ids)],
         }
 
+    def _vita_discount_vals(self, discount_id, amount, currency, taxes):
+        return {
+            "name": self.env._("Discount %s", discount_id),
+            "quantity": 1,
+            "price_unit": -from_stripe_amount(amount, currency),
+            "tax_ids": [Command.set(taxes.ids)],
+        }
+
+    def _vita_tax_amounts(self, stripe_invoice, currency):
+        """{account.tax: amount} Stripe charged per tax rate, or None when
+        the payload does not say."""
+        amounts = invoice_tax_amounts(stripe_invoice)
+        if amounts is None:
+            return None
+        by_tax = {}
+        for rate in self._vita_tax_rates(list(amounts)):
+            by_tax[rate.tax_id] = by_tax.get(rate.tax_id, 0) + amounts[rate.stripe_id]
+        return {tax: from_stripe_amount(amount, currency) for tax, amount in by_tax.items()}
+
     def _vita_odoo_taxes(self, stripe_tax_rate_ids):
+        return self._vita_tax_rates(stripe_tax_rate_ids).tax_id
+
+    def _vita_tax_rates(self, stripe_tax_rate_ids):
+        """The synced tax rates (with their Odoo tax) of these Stripe ids;
+        a rate created in Stripe since the last sync triggers a sync."""
         if not stripe_tax_rate_ids:
-            return self.env["account.tax"]
+            return self.env["vita.stripe.tax.rate"]
         Rate = self.env["vita.stripe.tax.rate"].sudo().with_context(active_test=False)
         domain = [("company_id", "=", self.company_id.id), ("mode", "=", self.mode)]
         rates = Rate.search([*domain, ("stripe_id", "in", stripe_tax_rate_ids)])
@@ -164,17 +253,26 @@ class VitaSubscription(models.Model):
         missing = set(stripe_tax_rate_ids) - set(rates.filtered("tax_id").mapped("stripe_id"))
         if missing:
             raise UserError(self.env._("Stripe tax rate %s has no Odoo tax.", ", ".join(sorted(missing))))
-        return rates.tax_id
+        return rates
 
     # ------------------------------------------------------------------
     # Failed payments
     # ------------------------------------------------------------------
 
+    def _vita_payment_problem_summaries(self):
+        """Summary of the activity of a failed payment, of one that needs
+        authentication."""
+        return self.env._("Payment failed"), self.env._("Payment needs the customer's authentication")
+
     def _vita_payment_problem(self, stripe_invoice, action_required):
         """The state follows Stripe; the primary contact is told how to pay
         (new card, or 3-D Secure on Stripe's invoice page); the responsible
-        gets one activity."""
+        gets one activity. A failure reported for an invoice already paid
+        (events arrive out of order) changes nothing and returns False."""
         self.ensure_one()
+        stripe_id = stripe_invoice.get("id")
+        if stripe_invoice.get("status") == "paid" or (stripe_id and self._vita_stripe_move(stripe_id)):
+            return False
         self._apply_stripe_subscription(self._gateway().retrieve_subscription(self.stripe_subscription_id))
         template = self.env.ref("vita_subscriptions.mail_template_payment_failed", raise_if_not_found=False)
         hosted_url = stripe_invoice.get("hosted_invoice_url") if action_required else False
@@ -182,23 +280,28 @@ class VitaSubscription(models.Model):
             self.with_context(vita_hosted_invoice_url=hosted_url).message_post_with_source(
                 template, message_type="comment", subtype_xmlid="mail.mt_comment"
             )
-        summary = (
-            self.env._("Payment needs the customer's authentication")
-            if action_required
-            else self.env._("Payment failed")
-        )
+        summary = self._vita_payment_problem_summaries()[1 if action_required else 0]
         if not self.activity_ids.filtered(lambda activity: activity.summary == summary):
+            currency = self._vita_currency(stripe_invoice.get("currency"))
             self.activity_schedule(
                 "mail.mail_activity_data_todo",
                 summary=summary,
                 note=self.env._(
                     "Stripe could not charge invoice %(invoice)s (%(amount)s). The customer was e-mailed.",
                     invoice=stripe_invoice.get("number") or stripe_invoice.get("id"),
-                    amount=self.currency_id.format(
-                        from_minor_units(stripe_invoice.get("amount_due") or 0, self.currency_id)
-                    ),
+                    amount=currency.format(from_stripe_amount(stripe_invoice.get("amount_due") or 0, currency)),
                 ),
                 user_id=(self.user_id or self.env.ref("base.user_root")).id,
+            )
+        return True
+
+    def _vita_close_payment_problems(self, stripe_invoice):
+        """Mark the payment problem activities done: the invoice is paid."""
+        summaries = self._vita_payment_problem_summaries()
+        activities = self.activity_ids.filtered(lambda activity: activity.summary in summaries)
+        if activities:
+            activities.action_feedback(
+                feedback=self.env._("Paid: %s", stripe_invoice.get("number") or stripe_invoice.get("id"))
             )
 
     # ------------------------------------------------------------------
@@ -330,10 +433,6 @@ class VitaSubscription(models.Model):
         return drift
 
 
-def _date(timestamp):
-    return datetime.fromtimestamp(timestamp, UTC).date() if isinstance(timestamp, int) else None
-
-
 def _unit_amount(line):
     """Stripe's unit amount of a line in minor units (Decimal), on every
     API version: ``pricing.unit_amount_decimal`` since basil, ``price`` or
@@ -341,6 +440,8 @@ def _unit_amount(line):
     pricing = line.get("pricing") or {}
     candidates = [
         pricing.get("unit_amount_decimal"),
+        line.get("unit_amount_decimal"),  # credit note lines
+        line.get("unit_amount"),
         (line.get("price") or {}).get("unit_amount_decimal"),
         (line.get("price") or {}).get("unit_amount"),
         (line.get("plan") or {}).get("amount"),
@@ -371,3 +472,67 @@ def _line_tax_rate_ids(line):
             if amount.get("tax_rate")
         ]
     return list(dict.fromkeys(rate_id for rate_id in ids if rate_id))
+
+
+def _line_discounts(line):
+    """[(Stripe discount id, amount)] of a line: its own discounts and its
+    share of the invoice's (``discount_amounts``)."""
+    return [
+        (amount.get("discount") or "", amount["amount"])
+        for amount in line.get("discount_amounts") or []
+        if isinstance(amount.get("amount"), int) and amount["amount"]
+    ]
+
+
+def _unallocated_discounts(stripe_invoice, lines):
+    """{discount id: amount} of ``total_discount_amounts`` the lines do
+    not carry (Stripe normally spreads invoice discounts over the lines)."""
+    remaining = {}
+    for amount in stripe_invoice.get("total_discount_amounts") or []:
+        if isinstance(amount.get("amount"), int):
+            key = amount.get("discount") or ""
+            remaining[key] = remaining.get(key, 0) + amount["amount"]
+    for line in lines:
+        for discount_id, amount in _line_discounts(line):
+            remaining[discount_id] = remaining.get(discount_id, 0) - amount
+    return {key: amount for key, amount in remaining.items() if amount > 0}
+
+
+def _allocate(amount, weights):
+    """Split the integer ``amount`` in proportion to ``weights`` (largest
+    remainder: the shares add up to ``amount`` exactly)."""
+    positive = [max(weight, 0) for weight in weights]
+    total = sum(positive)
+    if not total:
+        return [amount] + [0] * (len(weights) - 1) if weights else []
+    shares = [amount * weight // total for weight in positive]
+    by_remainder = sorted(range(len(weights)), key=lambda i: -(amount * positive[i] % total))
+    for index in by_remainder[: amount - sum(shares)]:
+        shares[index] += 1
+    return shares
+
+
+def invoice_tax_amounts(stripe_invoice):
+    """{Stripe tax rate id: tax amount} of an invoice, or None when the
+    payload does not say: ``total_taxes`` since basil, ``total_tax_amounts``
+    before."""
+    if "total_taxes" in stripe_invoice:
+        rows = [
+            ((tax.get("tax_rate_details") or {}).get("tax_rate"), tax.get("amount"))
+            for tax in stripe_invoice.get("total_taxes") or []
+        ]
+    elif "total_tax_amounts" in stripe_invoice:
+        rows = [
+            (
+                tax["tax_rate"] if isinstance(tax.get("tax_rate"), str) else (tax.get("tax_rate") or {}).get("id"),
+                tax.get("amount"),
+            )
+            for tax in stripe_invoice.get("total_tax_amounts") or []
+        ]
+    else:
+        return None
+    amounts = {}
+    for rate_id, amount in rows:
+        if rate_id and isinstance(amount, int):
+            amounts[rate_id] = amounts.get(rate_id, 0) + amount
+    return amounts

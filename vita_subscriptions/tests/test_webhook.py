@@ -7,9 +7,8 @@ import requests
 from odoo import SUPERUSER_ID, api
 from odoo.tests import HttpCase, tagged
 
-from ..const import HANDLED_EVENT_TYPES, PARAM_WEBHOOK_KEY, PARAM_WEBHOOK_SECRET
+from ..const import EVENT_HANDLERS, HANDLED_EVENT_TYPES, PARAM_WEBHOOK_KEY, PARAM_WEBHOOK_SECRET
 from ..controllers.webhook import MAX_BODY_BYTES
-from ..models.vita_stripe_event import EVENT_HANDLERS
 from . import stripe_payloads as payloads
 from .webhook_common import WEBHOOK_SECRET, WebhookCase, event, invoice, invoice_line, sign, unique
 
@@ -104,6 +103,52 @@ class TestWebhookEndpoint(WebhookCase, HttpCase):
             with self.subTest(case=case):
                 self.assert_refused(self.post(body, sign(body)), 400)
 
+    def test_signed_but_malformed_events_never_answer_5xx(self):
+        """Each is either recorded as failed with the reason (and never
+        handled) or refused with 400; nothing else is written."""
+        base = event("invoice.paid", {"id": "in_malformed", "object": "invoice"})
+        recorded = {
+            "data as a string": {**base, "data": "in_malformed"},
+            "data.object a list": {**base, "data": {"object": [1, 2]}},
+            "created out of range": {**base, "created": 10**15},
+            "created negative": {**base, "created": -5},
+            "created a string": {**base, "created": "yesterday"},
+            "api_version not a string": {**base, "api_version": {"v": 1}},
+            "api_version with NUL": {**base, "api_version": "2026\x00"},
+            "livemode a string": {**base, "livemode": "yes"},
+            "object id a number": {**base, "data": {"object": {"id": 12, "object": "invoice"}}},
+        }
+        for case, malformed in recorded.items():
+            with self.subTest(case=case):
+                stripe_event = {**malformed, "id": unique("evt")}
+                body = json.dumps(stripe_event).encode()
+                response = self.post(body, sign(body))
+                self.assertEqual(response.status_code, 200, response.text)
+                record = self.Event.search([("stripe_id", "=", stripe_event["id"])])
+                self.assertEqual((record.state, record.attempts, record.next_attempt), ("failed", 0, False))
+                self.assertTrue(record.error)
+                self.assertEqual(json.loads(record.payload), stripe_event)
+        self.events_before = self.Event.search_count([])
+        deep = b'{"id": "evt_deep", "type": "invoice.paid", "data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+        refused = {
+            "nested 100,000 deep": deep,
+            "id too long": json.dumps({**base, "id": "evt_" + "x" * 5000}).encode(),
+            "id with NUL": json.dumps({**base, "id": "evt_\x00"}).encode(),
+            "type not a string": json.dumps({**base, "type": ["invoice.paid"]}).encode(),
+        }
+        for case, body in refused.items():
+            with self.subTest(case=case), self.assertLogs("odoo.addons.vita_subscriptions", "WARNING") as logs:
+                self.assert_refused(self.post(body, sign(body)), 400)
+                self.assertIn("refused", logs.output[0])
+
+    def test_malformed_event_retried_by_hand_fails_again_with_its_reason(self):
+        stripe_event = {**event("invoice.paid", {"id": "in_x"}), "data": "in_x"}
+        record = self.receive(stripe_event)
+        self.assertEqual(record.state, "failed")
+        record.action_retry()
+        self.assertEqual(record.state, "failed")
+        self.assertIn("data.object", record.error)
+
     def test_oversized_body_is_413(self):
         padding = "x" * MAX_BODY_BYTES
         stripe_event = event("setup_intent.succeeded", {"id": "seti_big", "object": "setup_intent", "pad": padding})
@@ -167,7 +212,7 @@ class TestEventHandling(WebhookCase):
             self.assertTrue(callable(getattr(self.Event, method)), method)
 
     def test_unknown_type_is_ignored(self):
-        record = self.receive(event("charge.refunded", {"id": "ch_1", "object": "charge"}))
+        record = self.receive(event("customer.created", {"id": "cus_1", "object": "customer"}))
         self.assertEqual(record.state, "ignored")
 
     def test_events_of_unknown_subscriptions_are_ignored(self):
@@ -308,6 +353,57 @@ class TestConcurrentDelivery(WebhookCase):
         finally:
             with self.registry.cursor() as cr:
                 cr.execute("DELETE FROM vita_stripe_event WHERE stripe_id = %s", [stripe_event["id"]])
+
+    def test_two_events_of_one_invoice_on_two_workers(self):
+        """invoice.paid and invoice.payment_succeeded of one Stripe invoice
+        on two workers: the second began before the first committed, so
+        its snapshot cannot see the first's Odoo invoice. Both events end
+        processed, one Odoo invoice. (Committed data: a demo subscription
+        borrowed for the test, everything undone at the end.)"""
+        stripe_subscription_id = unique("sub")
+        stripe_invoice = invoice(stripe_subscription_id, [invoice_line(3000)], total=3000, currency="usd")
+        events = [event(kind, stripe_invoice) for kind in ("invoice.paid", "invoice.payment_succeeded")]
+        with self.registry.cursor() as cr:
+            subscription = api.Environment(cr, SUPERUSER_ID, {}).ref("vita_subscriptions.demo_subscription_deco_addict")
+            saved = {"stripe_subscription_id": subscription.stripe_subscription_id, "state": subscription.state}
+            subscription.with_context(vita_from_stripe=True).write(
+                {"stripe_subscription_id": stripe_subscription_id, "state": "active"}
+            )
+        second_cr = self.registry.cursor()
+        try:
+            second = api.Environment(second_cr, SUPERUSER_ID, {})
+            second["vita.subscription"].search_count([])  # its snapshot starts here
+            with self.registry.cursor() as first_cr:
+                first = api.Environment(first_cr, SUPERUSER_ID, {})
+                first_record = first["vita.stripe.event"]._receive(events[0], json.dumps(events[0]))
+                self.assertEqual(first_record.state, "processed", first_record.error)
+            second_record = second["vita.stripe.event"]._receive(events[1], json.dumps(events[1]))
+            self.assertEqual((second_record.state, second_record.error), ("processed", False))
+            second_cr.commit()
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                moves = env["account.move"].search([("vita_stripe_invoice_id", "=", stripe_invoice["id"])])
+                self.assertEqual(len(moves), 1)
+                self.assertEqual(moves.amount_total, 30.0)
+        finally:
+            second_cr.close()
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                self._undo_booking(env, stripe_invoice["id"], [e["id"] for e in events])
+                env.ref("vita_subscriptions.demo_subscription_deco_addict").with_context(vita_from_stripe=True).write(
+                    saved
+                )
+
+    @staticmethod
+    def _undo_booking(env, stripe_invoice_id, event_ids):
+        moves = env["account.move"].search([("vita_stripe_invoice_id", "=", stripe_invoice_id)])
+        payments = moves.matched_payment_ids | moves._get_reconciled_payments()
+        moves.line_ids.remove_move_reconcile()
+        payments.action_draft()
+        payments.unlink()
+        moves.button_draft()
+        moves.with_context(force_delete=True).unlink()
+        env.cr.execute("DELETE FROM vita_stripe_event WHERE stripe_id IN %s", [tuple(event_ids)])
 
 
 @tagged("post_install", "-at_install")

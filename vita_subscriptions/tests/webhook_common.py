@@ -43,17 +43,37 @@ def event(event_type, data_object, *, event_id=None, created=None, api_version="
     }
 
 
-def invoice_line(unit_amount, quantity=1, *, tax_rates=(), inclusive=False, amount=None, description="1 × Care"):
-    """A current-API invoice line; ``tax_rates`` is [(tax rate id, tax amount)]."""
+def invoice_line(
+    unit_amount,
+    quantity=1,
+    *,
+    tax_rates=(),
+    inclusive=False,
+    amount=None,
+    description="1 × Care",
+    discounts=(),
+    proration=False,
+):
+    """A current-API invoice line; ``tax_rates`` is [(tax rate id, tax
+    amount)], ``discounts`` [(discount id, amount)] (Stripe taxes the line
+    after its discounts: ``taxable_amount``)."""
     amount = unit_amount * quantity if amount is None else amount
+    discounted = amount - sum(discount for _id, discount in discounts)
+    now = int(time.time())
     return {
         "id": unique("il"),
         "object": "line_item",
         "amount": amount,
         "currency": "eur",
         "description": description,
-        "parent": {"type": "subscription_item_details", "subscription_item_details": {"subscription_item": "si_1"}},
-        "period": {"start": int(time.time()), "end": int(time.time()) + 30 * 86400},
+        "discount_amounts": [{"amount": discount, "discount": discount_id} for discount_id, discount in discounts],
+        "discountable": True,
+        "discounts": [discount_id for discount_id, _amount in discounts],
+        "parent": {
+            "type": "subscription_item_details",
+            "subscription_item_details": {"subscription_item": "si_1", "proration": proration},
+        },
+        "period": {"start": now, "end": now + 30 * 86400},
         "pricing": {
             "type": "price_details",
             "price_details": {"price": "plan_x", "product": "prod_x"},
@@ -66,7 +86,7 @@ def invoice_line(unit_amount, quantity=1, *, tax_rates=(), inclusive=False, amou
                 "tax_behavior": "inclusive" if inclusive else "exclusive",
                 "tax_rate_details": {"tax_rate": rate_id},
                 "taxability_reason": "standard_rated",
-                "taxable_amount": amount,
+                "taxable_amount": discounted - tax_amount if inclusive else discounted,
                 "type": "tax_rate_details",
             }
             for rate_id, tax_amount in tax_rates
@@ -74,20 +94,62 @@ def invoice_line(unit_amount, quantity=1, *, tax_rates=(), inclusive=False, amou
     }
 
 
-def invoice(subscription_id, lines, *, total, currency="eur", status="paid", invoice_id=None, metadata=None, **extra):
-    """A current-API invoice: the subscription under ``parent``."""
+def _sum_by(rows, key):
+    sums = {}
+    for row in rows:
+        sums[row[key]] = sums.get(row[key], 0) + row["amount"]
+    return sums
+
+
+def invoice(
+    subscription_id,
+    lines,
+    *,
+    total=None,
+    currency="eur",
+    status="paid",
+    invoice_id=None,
+    metadata=None,
+    starting_balance=0,
+    invoice_discounts=(),
+    pre_payment_credit=0,
+    **extra,
+):
+    """A current-API invoice: the subscription under ``parent``; totals
+    computed from the lines the way Stripe does (``total`` may be forced).
+    ``starting_balance`` < 0 is a customer credit Stripe applies first;
+    ``invoice_discounts`` [(discount id, amount)] are invoice-level discount
+    amounts no line carries; ``pre_payment_credit`` what credit notes took
+    off before payment."""
     now = int(time.time())
     invoice_id = invoice_id or unique("in")
+    subtotal = sum(line["amount"] for line in lines)
+    discount_rows = [row for line in lines for row in line.get("discount_amounts", [])]
+    discount_rows += [{"amount": amount, "discount": discount_id} for discount_id, amount in invoice_discounts]
+    tax_rows = [
+        {**tax, "rate": tax["tax_rate_details"]["tax_rate"], "behavior": tax["tax_behavior"]}
+        for line in lines
+        for tax in line.get("taxes", [])
+    ]
+    discount_total = sum(row["amount"] for row in discount_rows)
+    inclusive_tax = sum(row["amount"] for row in tax_rows if row["behavior"] == "inclusive")
+    exclusive_tax = sum(row["amount"] for row in tax_rows if row["behavior"] == "exclusive")
+    total = subtotal - discount_total + exclusive_tax if total is None else total
+    applied = min(-starting_balance, total) if starting_balance < 0 else 0
+    amount_due = total - applied - pre_payment_credit
+    paid = status == "paid"
+    behaviors = {row["rate"]: row["behavior"] for row in tax_rows}
     return {
         "id": invoice_id,
         "object": "invoice",
-        "amount_due": total,
-        "amount_paid": total if status == "paid" else 0,
-        "amount_remaining": 0 if status == "paid" else total,
+        "amount_due": amount_due,
+        "amount_paid": amount_due if paid else 0,
+        "amount_remaining": 0 if paid else amount_due,
         "billing_reason": "subscription_cycle",
         "created": now,
         "currency": currency,
         "customer": "cus_x",
+        "ending_balance": starting_balance + applied,
         "hosted_invoice_url": f"https://invoice.stripe.com/i/acct_x/{invoice_id}",
         "lines": {"object": "list", "data": [{**line, "currency": currency} for line in lines], "has_more": False},
         "livemode": False,
@@ -96,10 +158,29 @@ def invoice(subscription_id, lines, *, total, currency="eur", status="paid", inv
             "type": "subscription_details",
             "subscription_details": {"subscription": subscription_id, "metadata": metadata or {}},
         },
+        "post_payment_credit_notes_amount": 0,
+        "pre_payment_credit_notes_amount": pre_payment_credit,
+        "starting_balance": starting_balance,
         "status": status,
-        "status_transitions": {"finalized_at": now, "paid_at": now if status == "paid" else None},
-        "subtotal": sum(line["amount"] for line in lines),
+        "status_transitions": {"finalized_at": now, "paid_at": now if paid else None},
+        "subtotal": subtotal,
+        "subtotal_excluding_tax": subtotal - inclusive_tax,
         "total": total,
+        "total_discount_amounts": [
+            {"amount": amount, "discount": discount_id}
+            for discount_id, amount in _sum_by(discount_rows, "discount").items()
+        ],
+        "total_excluding_tax": subtotal - discount_total - inclusive_tax,
+        "total_taxes": [
+            {
+                "amount": amount,
+                "tax_behavior": behaviors[rate_id],
+                "tax_rate_details": {"tax_rate": rate_id},
+                "taxability_reason": "standard_rated",
+                "type": "tax_rate_details",
+            }
+            for rate_id, amount in _sum_by(tax_rows, "rate").items()
+        ],
         **extra,
     }
 
@@ -141,6 +222,103 @@ def old_invoice(subscription_id, unit_amount, quantity, *, total, tax_rates=(), 
         "subscription": subscription_id,
         "total": total,
     }
+
+
+def credit_note(stripe_invoice_id, lines, *, refunds=(), currency="eur", out_of_band=0, pre_payment=False):
+    """A current-API credit note: ``lines`` are built by invoice_line
+    (same amount, discount and tax fields as credit note lines);
+    ``refunds`` [(refund id, amount refunded)]."""
+    summary = invoice("sub_x", lines, currency=currency)
+    note_lines = [
+        {
+            **{key: line[key] for key in ("amount", "description", "discount_amounts", "quantity", "taxes")},
+            "id": unique("cnli"),
+            "object": "credit_note_line_item",
+            "type": "custom_line_item",
+            "unit_amount": line["amount"] // (line["quantity"] or 1),
+            "unit_amount_decimal": str(line["amount"] // (line["quantity"] or 1)),
+        }
+        for line in lines
+    ]
+    credit_note_id = unique("cn")
+    return {
+        "id": credit_note_id,
+        "object": "credit_note",
+        "amount": summary["total"],
+        "created": int(time.time()),
+        "currency": currency,
+        "customer": "cus_x",
+        "discount_amounts": summary["total_discount_amounts"],
+        "invoice": stripe_invoice_id,
+        "lines": {"object": "list", "data": note_lines, "has_more": False},
+        "livemode": False,
+        "number": f"CN-{credit_note_id[-6:].upper()}",
+        "out_of_band_amount": out_of_band or None,
+        "post_payment_amount": 0 if pre_payment else summary["total"],
+        "pre_payment_amount": summary["total"] if pre_payment else 0,
+        "reason": "requested_by_customer",
+        "refunds": [
+            {"amount_refunded": amount, "refund": refund_id, "type": "refund"} for refund_id, amount in refunds
+        ],
+        "status": "issued",
+        "subtotal": summary["subtotal"],
+        "subtotal_excluding_tax": summary["subtotal_excluding_tax"],
+        "total": summary["total"],
+        "total_excluding_tax": summary["total_excluding_tax"],
+        "total_taxes": summary["total_taxes"],
+        "type": "pre_payment" if pre_payment else "post_payment",
+    }
+
+
+def refund(amount, *, payment_intent="pi_x", refund_id=None, status="succeeded", currency="eur"):
+    """https://docs.stripe.com/api/refunds/object"""
+    return {
+        "id": refund_id or unique("re"),
+        "object": "refund",
+        "amount": amount,
+        "charge": "ch_x",
+        "created": int(time.time()),
+        "currency": currency,
+        "metadata": {},
+        "payment_intent": payment_intent,
+        "reason": "requested_by_customer",
+        "status": status,
+    }
+
+
+def charge(amount, refunds, *, payment_intent="pi_x", currency="eur"):
+    """A refunded charge: since 2022-11-15 its refunds are not embedded."""
+    return {
+        "id": unique("ch"),
+        "object": "charge",
+        "amount": amount,
+        "amount_refunded": sum(refund["amount"] for refund in refunds),
+        "currency": currency,
+        "payment_intent": payment_intent,
+        "refunded": sum(refund["amount"] for refund in refunds) == amount,
+        "status": "succeeded",
+    }
+
+
+def dispute(amount, *, status="needs_response", payment_intent="pi_x", currency="eur"):
+    """https://docs.stripe.com/api/disputes/object"""
+    return {
+        "id": unique("du"),
+        "object": "dispute",
+        "amount": amount,
+        "charge": "ch_x",
+        "created": int(time.time()),
+        "currency": currency,
+        "evidence_details": {"due_by": int(time.time()) + 7 * 86400, "has_evidence": False},
+        "payment_intent": payment_intent,
+        "reason": "fraudulent",
+        "status": status,
+    }
+
+
+def listed(path, objects):
+    """A Stripe list answer for a recorded response."""
+    return (200, {"object": "list", "data": objects, "has_more": False, "url": path})
 
 
 class WebhookCase(SubscriptionCase):

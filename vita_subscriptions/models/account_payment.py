@@ -1,0 +1,21 @@
+from odoo import fields, models
+
+
+class AccountPayment(models.Model):
+    _inherit = "account.payment"
+
+    vita_stripe_refund_id = fields.Char(
+        "Stripe refund",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="The Stripe refund (re_…) or lost dispute (du_…) this outgoing payment books.",
+    )
+
+    _sql_constraints = [
+        (
+            "vita_stripe_refund_unique",
+            "UNIQUE(company_id, vita_stripe_refund_id)",
+            "This Stripe refund is already booked.",
+        ),
+    ]
