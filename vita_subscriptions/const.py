@@ -70,6 +70,7 @@ def state_from_stripe(status, first_billing_ahead):
         return None
     return states[0] if first_billing_ahead else states[1]
 
+
 # Revenue (issue 11): states whose subscription brings no recurring revenue.
 # past_due and unpaid still count (at risk, not lost) until Stripe cancels.
 MRR_ZERO_STATES = ("not_subscribed", "incomplete", "incomplete_expired", "canceled")

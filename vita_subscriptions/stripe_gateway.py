@@ -256,7 +256,9 @@ class StripeGateway:
             return self.client.v1.subscriptions.update(subscription_id, params=params)
 
     def cancel_subscription(
-        self, subscription_id, cancellation_details: stripe.params.SubscriptionCancelParamsCancellationDetails | None = None
+        self,
+        subscription_id,
+        cancellation_details: stripe.params.SubscriptionCancelParamsCancellationDetails | None = None,
     ) -> stripe.Subscription:
         """Cancel at once (no refund, no final invoice), with the customer's
         reason when given.

@@ -24,9 +24,7 @@ class VitaMrrChange(models.Model):
     date = fields.Date(required=True, index=True, default=fields.Date.context_today)
     mrr_before = fields.Monetary("MRR before", currency_field="currency_id")
     mrr_after = fields.Monetary("MRR after", currency_field="currency_id")
-    mrr_change = fields.Monetary(
-        "MRR change", currency_field="currency_id", compute="_compute_mrr_change", store=True
-    )
+    mrr_change = fields.Monetary("MRR change", currency_field="currency_id", compute="_compute_mrr_change", store=True)
     movement = fields.Selection(MRR_MOVEMENTS, required=True, index=True)
     cancellation_reason_id = fields.Many2one(
         "vita.cancellation.reason", ondelete="set null", help="The reason given when the subscription churned."

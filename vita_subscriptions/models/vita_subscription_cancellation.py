@@ -4,7 +4,7 @@ from odoo import fields, models
 class VitaSubscription(models.Model):
     """Cancellation reasons on the subscription (issue 11, part 5)."""
 
-    _inherit = "vita.subscription"
+    _inherit = "vita.subscription"  # pylint: disable=consider-merging-classes-inherited
 
     cancellation_reason_id = fields.Many2one(
         "vita.cancellation.reason", string="Cancellation reason", readonly=True, copy=False, tracking=True

@@ -10,7 +10,7 @@ class VitaSubscription(models.Model):
     """Recurring revenue of a subscription (issue 11): MRR, ARR and the
     history of their changes that the revenue report reads."""
 
-    _inherit = "vita.subscription"
+    _inherit = "vita.subscription"  # pylint: disable=consider-merging-classes-inherited
 
     company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company currency")
     mrr = fields.Monetary(
@@ -154,7 +154,5 @@ class VitaSubscription(models.Model):
             vals_list.append({**common, "date": started, "mrr_before": 0.0, "mrr_after": mrr, "movement": "new"})
             if subscription.state == "canceled":
                 churned = max(started, subscription.write_date.date())
-                vals_list.append(
-                    {**common, "date": churned, "mrr_before": mrr, "mrr_after": 0.0, "movement": "churn"}
-                )
+                vals_list.append({**common, "date": churned, "mrr_before": mrr, "mrr_after": 0.0, "movement": "churn"})
         self.env["vita.mrr.change"].sudo().create(vals_list)

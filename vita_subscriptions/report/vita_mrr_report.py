@@ -24,7 +24,7 @@ class VitaMrrReport(models.Model):
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
     mrr_start = fields.Monetary("MRR at start", readonly=True)
-    new = fields.Monetary("New", readonly=True)
+    new = fields.Monetary(readonly=True)
     expansion = fields.Monetary(readonly=True)
     contraction = fields.Monetary(readonly=True)
     churn = fields.Monetary(readonly=True)
@@ -42,9 +42,7 @@ class VitaMrrReport(models.Model):
         aggregator="avg",
         help="MRR lost to churn and contraction / MRR at start of the month.",
     )
-    cancellation_reason_id = fields.Many2one(
-        "vita.cancellation.reason", string="Cancellation reason", readonly=True
-    )
+    cancellation_reason_id = fields.Many2one("vita.cancellation.reason", string="Cancellation reason", readonly=True)
 
     def _movement_columns(self):
         return SQL(", ").join(

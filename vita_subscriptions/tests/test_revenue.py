@@ -24,7 +24,9 @@ class RevenueCase(VitaCase):
         super().setUpClass()
         cls.company = cls.env.company
         cls.company_currency = cls.company.currency_id
-        foreign = cls.env.ref("base.EUR") if cls.company_currency != cls.env.ref("base.EUR") else cls.env.ref("base.USD")
+        foreign = (
+            cls.env.ref("base.EUR") if cls.company_currency != cls.env.ref("base.EUR") else cls.env.ref("base.USD")
+        )
         foreign.active = True
         cls.foreign = foreign
         # 1 company unit = 0.8 foreign units: 1 foreign unit = 1.25 company units.
@@ -88,7 +90,7 @@ class RevenueCase(VitaCase):
 @tagged("post_install", "-at_install")
 class TestMrr(RevenueCase):
     def test_normalised_to_a_month_for_every_interval(self):
-        # day ×365/12, week ×52/12, month ÷ count, year ÷ 12·count; quantity 2.
+        # Per month: day * 365/12, week * 52/12, month / count, year / (12 * count); quantity 2.
         expected = {"day": 608.33, "week": 30.33, "month": 20.0, "year": 100.0}
         for key, mrr in expected.items():
             with self.subTest(interval=key):
@@ -177,7 +179,11 @@ class TestMrr(RevenueCase):
         subscription = self.running(customer=self.foreign_customer, plan=self.foreign_plan)
         self.assertAlmostEqual(subscription.mrr, 125.0, places=2)
         self.env["res.currency.rate"].search(
-            [("currency_id", "=", self.foreign.id), ("name", "=", fields.Date.today()), ("company_id", "=", self.company.id)]
+            [
+                ("currency_id", "=", self.foreign.id),
+                ("name", "=", fields.Date.today()),
+                ("company_id", "=", self.company.id),
+            ]
         ).rate = 0.5
         self.env["vita.subscription"]._cron_refresh_foreign_mrr()
         self.assertAlmostEqual(subscription.mrr, 200.0, places=2)
