@@ -27,7 +27,10 @@ class VitaMrrChange(models.Model):
     mrr_change = fields.Monetary("MRR change", currency_field="currency_id", compute="_compute_mrr_change", store=True)
     movement = fields.Selection(MRR_MOVEMENTS, required=True, index=True)
     cancellation_reason_id = fields.Many2one(
-        "vita.cancellation.reason", ondelete="set null", help="The reason given when the subscription churned."
+        "vita.cancellation.reason",
+        string="Cancellation reason",
+        ondelete="set null",
+        help="The reason given when the subscription churned.",
     )
 
     _sql_constraints = [

@@ -9,7 +9,7 @@ class VitaSubscription(models.Model):
     cancellation_reason_id = fields.Many2one(
         "vita.cancellation.reason", string="Cancellation reason", readonly=True, copy=False, tracking=True
     )
-    cancellation_comment = fields.Text(readonly=True, copy=False)
+    cancellation_comment = fields.Text("Cancellation comment", readonly=True, copy=False)
 
     def _stripe_cancellation_details(self):
         """What Stripe keeps about the cancellation (shown in its dashboard
