@@ -124,13 +124,16 @@ class VitaSubscription(models.Model):
     def _cron_refresh_foreign_mrr(self):
         """Daily: the MRR of subscriptions billed in another currency than
         their company's follows the rate of the day; the history records the
-        difference as an exchange-rate movement."""
+        difference as an exchange-rate movement. Then any other difference
+        between a running subscription and its history (a plan whose amount
+        changed under it) is recorded too."""
         running = self.search([("state", "not in", MRR_ZERO_STATES)])
         foreign = running.filtered(lambda s: s.currency_id != s.company_currency_id)
         for field_name in ("mrr", "arr"):
             self.env.add_to_compute(self._fields[field_name], foreign)
         foreign._recompute_recordset(["mrr", "arr"])
         foreign._record_mrr_changes(between_running="fx")
+        running._record_mrr_changes()
 
     @api.model
     def _init_mrr_history(self):

@@ -3,7 +3,8 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 
 from odoo import fields
-from odoo.tests import tagged
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
 
 from ..const import MRR_ZERO_STATES, STATE_SELECTION
 from . import stripe_payloads as payloads
@@ -209,6 +210,14 @@ class TestMrr(RevenueCase):
         many = cron_queries(10)
         self.assertEqual(few, many)
 
+    def test_plan_amount_changed_under_a_subscription_is_recorded_by_the_cron(self):
+        subscription = self.running()
+        self.plans["monthly"].sudo().amount = 110.0
+        self.assertEqual(subscription.mrr, 110.0)
+        self.env["vita.subscription"]._cron_refresh_foreign_mrr()
+        last = subscription.mrr_change_ids.sorted("id")[-1]
+        self.assertEqual((last.movement, last.mrr_before, last.mrr_after), ("expansion", 100.0, 110.0))
+
     def test_init_history_from_existing_records(self):
         subscription = self.running()
         stripe_state(subscription, "canceled")
@@ -314,6 +323,22 @@ class TestRevenueReport(RevenueCase):
             {reason: (churn, count) for reason, churn, count in groups},
             {self.too_expensive: (-150.0, 1), self.env["vita.cancellation.reason"]: (-50.0, 1)},
         )
+
+    def test_views_and_public_read_group_for_a_subscription_user(self):
+        user = new_test_user(self.env, "revenue_user", groups="vita_subscriptions.group_subscription_user")
+        report = self.env["vita.mrr.report"].with_user(user)
+        views = report.get_views([(False, "pivot"), (False, "graph"), (False, "list"), (False, "search")])
+        self.assertEqual(set(views["views"]), {"pivot", "graph", "list", "search"})
+        groups = report.read_group(
+            [("subscription_id", "in", self.subscriptions.ids)],
+            ["mrr_end:sum", "revenue_churn_rate:avg"],
+            ["month:month"],
+            orderby="month:month",
+        )
+        self.assertEqual(groups[-1]["mrr_end"], 220.0)
+        self.assertAlmostEqual(groups[-3]["revenue_churn_rate"], 60.0, places=2)
+        with self.assertRaises(AccessError):
+            self.env["vita.cancellation.reason"].with_user(user).create({"name": "Not mine to add"})
 
     def test_report_outside_24_months_is_left_out(self):
         old = date(2000, 1, 1)
