@@ -139,15 +139,18 @@ class VitaSubscription(models.Model):
     def _init_mrr_history(self):
         """Once, on install or upgrade: a history for the subscriptions that
         have none, from what the records tell (started on the first billing
-        date, cancelled ones churned on their last change)."""
+        date or today if that is ahead, cancelled ones churned on their last
+        change)."""
         self.env["vita.mrr.change"].flush_model(["subscription_id"])
         self.env.cr.execute("SELECT DISTINCT subscription_id FROM vita_mrr_change")
         recorded = [row[0] for row in self.env.cr.fetchall()]
         subscriptions = self.search([("id", "not in", recorded), ("state", "!=", "not_subscribed")])
         rates = {}
         vals_list = []
+        today = fields.Date.context_today(self)
         for subscription in subscriptions:
-            started = subscription.first_billing_date or subscription.create_date.date()
+            # Never after today: a later change would be dated before it and break the chain.
+            started = min(subscription.first_billing_date or subscription.create_date.date(), today)
             mrr = subscription.mrr
             if not mrr and subscription.state == "canceled":
                 mrr = subscription._mrr_if_running(rates)

@@ -230,6 +230,15 @@ class TestMrr(RevenueCase):
         self.env["vita.subscription"]._init_mrr_history()
         self.assertEqual(len(subscription.mrr_change_ids), 2, "run twice, recorded once")
 
+    def test_init_history_of_a_future_subscription_is_not_dated_ahead(self):
+        subscription = self.running()
+        subscription.with_context(vita_from_stripe=True).write(
+            {"first_billing_date": fields.Date.today() + relativedelta(months=1), "state": "future"}
+        )
+        subscription.mrr_change_ids.unlink()
+        self.env["vita.subscription"]._init_mrr_history()
+        self.assertEqual(subscription.mrr_change_ids.date, fields.Date.today())
+
 
 @tagged("post_install", "-at_install")
 class TestRevenueReport(RevenueCase):
