@@ -8,6 +8,9 @@ shadows the DOM's `Element` for every script of the page and breaks
 Bootstrap (`Element.prototype.querySelectorAll`). The launcher serves the
 same script wrapped in a function scope, with the API address it would have
 read from its own <script src>.
+
+localstripe 1.15 refuses `cancellation_details` on a subscription update
+(real Stripe accepts it); the launcher keeps it on the subscription instead.
 """
 
 import argparse
@@ -43,6 +46,17 @@ def _use_state_file(path):
     store_cls.dump_to_disk = dump
 
 
+def _accept_cancellation_details():
+    update = resources.Subscription._update
+
+    def _update(self, *args, cancellation_details=None, **kwargs):
+        if cancellation_details is not None:
+            self.cancellation_details = cancellation_details
+        return update(self, *args, **kwargs)
+
+    resources.Subscription._update = _update
+
+
 @web.middleware
 async def scoped_stripe_js(request, handler):
     if request.path != STRIPE_JS_PATH:
@@ -61,6 +75,7 @@ def main():
     parser.add_argument("--state", default="")
     args = parser.parse_args()
     _use_state_file(args.state)
+    _accept_cancellation_details()
     if args.state:
         resources.store.try_load_from_disk()
     server.app.middlewares.insert(0, scoped_stripe_js)

@@ -1,6 +1,6 @@
 {
     "name": "Vita Subscriptions (Stripe Billing)",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Accounting",
     "summary": "Bill customers through Stripe Billing subscriptions from Odoo",
     "author": "Vita",
@@ -16,6 +16,8 @@
         "data/ir_cron_data.xml",
         "data/mail_template_data.xml",
         "data/ir_cron_webhook_data.xml",
+        "data/ir_cron_revenue_data.xml",
+        "data/vita_cancellation_reason_data.xml",
         "views/vita_subscription_views.xml",
         "wizards/vita_subscription_cancel_views.xml",
         "views/res_partner_views.xml",
@@ -25,11 +27,15 @@
         "views/vita_stripe_tax_rate_views.xml",
         "views/vita_stripe_event_views.xml",
         "views/res_config_settings_views.xml",
+        "views/vita_subscription_revenue_views.xml",
+        "views/vita_cancellation_reason_views.xml",
+        "views/vita_mrr_report_views.xml",
         "views/vita_subscriptions_menus.xml",
         "views/vita_subscription_templates.xml",
     ],
     "demo": [
         "demo/vita_subscription_demo.xml",
+        "demo/vita_mrr_change_demo.xml",
     ],
     "assets": {
         "web.assets_frontend": [

@@ -90,3 +90,33 @@ def state_from_stripe(status, first_billing_ahead):
     if states is None:
         return None
     return states[0] if first_billing_ahead else states[1]
+
+
+# Revenue (issue 11): states whose subscription brings no recurring revenue.
+# past_due and unpaid still count (at risk, not lost) until Stripe cancels.
+MRR_ZERO_STATES = ("not_subscribed", "incomplete", "incomplete_expired", "canceled")
+
+# How one plan interval becomes a month: months per interval.
+MONTHS_PER_INTERVAL = {"day": 12 / 365, "week": 12 / 52, "month": 1, "year": 12}
+
+MRR_MOVEMENTS = [
+    ("new", "New"),
+    ("expansion", "Expansion"),
+    ("contraction", "Contraction"),
+    ("churn", "Churn"),
+    ("reactivation", "Reactivation"),
+    ("fx", "Exchange rate"),
+]
+
+# Stripe's cancellation feedback codes.
+# https://docs.stripe.com/api/subscriptions/cancel#cancel_subscription-cancellation_details-feedback
+STRIPE_CANCELLATION_FEEDBACK = [
+    ("customer_service", "Customer service was less than expected"),
+    ("low_quality", "Quality was less than expected"),
+    ("missing_features", "Some features are missing"),
+    ("other", "Other reason"),
+    ("switched_service", "Switched to a different service"),
+    ("too_complex", "Ease of use was less than expected"),
+    ("too_expensive", "It's too expensive"),
+    ("unused", "Not using the service enough"),
+]

@@ -257,11 +257,19 @@ class StripeGateway:
         with self._errors_as_user_errors("subscriptions.update"):
             return self.client.v1.subscriptions.update(subscription_id, params=params)
 
-    def cancel_subscription(self, subscription_id) -> stripe.Subscription:
-        """Cancel at once (no refund, no final invoice).
+    def cancel_subscription(
+        self,
+        subscription_id,
+        cancellation_details: stripe.params.SubscriptionCancelParamsCancellationDetails | None = None,
+    ) -> stripe.Subscription:
+        """Cancel at once (no refund, no final invoice), with the customer's
+        reason when given.
         https://docs.stripe.com/api/subscriptions/cancel"""
+        params: stripe.params.SubscriptionCancelParams = {}
+        if cancellation_details:
+            params["cancellation_details"] = cancellation_details
         with self._errors_as_user_errors("subscriptions.cancel"):
-            return self.client.v1.subscriptions.cancel(subscription_id)
+            return self.client.v1.subscriptions.cancel(subscription_id, params=params)
 
     def retrieve_subscription(self, subscription_id) -> stripe.Subscription:
         with self._errors_as_user_errors("subscriptions.retrieve"):

@@ -10,3 +10,7 @@ from . import res_config_settings
 from . import vita_stripe_event
 from . import vita_subscription_billing
 from . import vita_subscription_refund
+from . import vita_cancellation_reason
+from . import vita_mrr_change
+from . import vita_subscription_revenue
+from . import vita_subscription_cancellation

@@ -434,12 +434,14 @@ class VitaSubscription(models.Model):
     def _stripe_cancel(self, now):
         self.ensure_one()
         gateway = self._gateway()
+        details = self._stripe_cancellation_details()
         if now:
-            stripe_subscription = gateway.cancel_subscription(self.stripe_subscription_id)
+            stripe_subscription = gateway.cancel_subscription(self.stripe_subscription_id, details)
         else:
-            stripe_subscription = gateway.update_subscription(
-                self.stripe_subscription_id, {"cancel_at_period_end": True}
-            )
+            params = {"cancel_at_period_end": True}
+            if details:
+                params["cancellation_details"] = details
+            stripe_subscription = gateway.update_subscription(self.stripe_subscription_id, params)
         self._apply_stripe_subscription(stripe_subscription)
 
     def _apply_stripe_subscription(self, stripe_subscription):

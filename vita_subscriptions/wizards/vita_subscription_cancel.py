@@ -16,9 +16,13 @@ class VitaSubscriptionCancel(models.TransientModel):
         help="At the end of the billing period: the customer keeps the service until then and you may still "
         "reactivate it. Now: Stripe stops billing at once; this cannot be undone.",
     )
+    reason_id = fields.Many2one("vita.cancellation.reason", help="Sent to Stripe with the cancellation.")
+    comment = fields.Text(help="The customer's own words, if any; sent to Stripe with the reason.")
 
     def action_confirm(self):
         self.ensure_one()
+        if self.reason_id:
+            self.subscription_id._vita_set_cancellation_reason(self.reason_id, self.comment)
         if self.when == "now":
             self.subscription_id.action_cancel_now()
         else:

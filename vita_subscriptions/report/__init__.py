@@ -1,0 +1,1 @@
+from . import vita_mrr_report
