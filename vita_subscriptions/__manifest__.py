@@ -11,7 +11,6 @@
     "data": [
         "security/vita_subscriptions_security.xml",
         "security/ir.model.access.csv",
-        "data/ir_config_parameter_data.xml",
         "data/ir_cron_data.xml",
         "data/mail_template_data.xml",
         "data/ir_cron_webhook_data.xml",
