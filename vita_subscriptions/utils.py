@@ -1,5 +1,12 @@
 """Small helpers shared by models."""
 
+from datetime import UTC, datetime
+
+
+def date_from_timestamp(timestamp):
+    """The UTC day of a Stripe timestamp, or None."""
+    return datetime.fromtimestamp(timestamp, UTC).date() if isinstance(timestamp, int) else None
+
 
 def from_minor_units(amount, currency):
     """Stripe amounts are integers in the currency's smallest unit."""

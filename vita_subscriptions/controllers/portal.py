@@ -156,7 +156,9 @@ class VitaSubscriptionPortal(CustomerPortal):
         if request.env.user._is_public() and not access_token:
             return request.redirect(f"/web/login?redirect=/my/subscriptions/{subscription_id}")
         subscription_sudo, role = self._vita_access(subscription_id, access_token)
-        can_subscribe = role in (OWNER, TOKEN) and subscription_sudo.state == "not_subscribed"
+        # An incomplete subscription (3-D Secure never finished) is paid
+        # from the page too: confirmed again, or with another card.
+        can_subscribe = role in (OWNER, TOKEN) and subscription_sudo.state in ("not_subscribed", "incomplete")
         values = self._prepare_portal_layout_values()
         values.update(
             {

@@ -3,7 +3,6 @@ invoices, failed payments reach the customer, and the reconciliation heals
 what a missed webhook left behind."""
 
 import logging
-from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from markupsafe import Markup
@@ -14,7 +13,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..stripe_gateway import StripeGateway
-from ..utils import from_minor_units, stripe_currency
+from ..utils import date_from_timestamp, from_minor_units, stripe_currency
 from .vita_stripe_event import RetryLater
 
 _logger = logging.getLogger(__name__)
@@ -119,7 +118,7 @@ class VitaSubscription(models.Model):
             "partner_id": self.partner_id.id,
             "company_id": self.company_id.id,
             "currency_id": currency.id,
-            "invoice_date": _date(created) or fields.Date.context_today(self),
+            "invoice_date": date_from_timestamp(created) or fields.Date.context_today(self),
             "invoice_origin": self.name,
             "ref": stripe_invoice.get("number") or stripe_invoice["id"],
             "payment_reference": stripe_invoice.get("number") or stripe_invoice["id"],
@@ -328,10 +327,6 @@ class VitaSubscription(models.Model):
                 self.env._("Quantity %(stripe)s instead of %(odoo)s.", stripe=item.quantity, odoo=self.quantity)
             )
         return drift
-
-
-def _date(timestamp):
-    return datetime.fromtimestamp(timestamp, UTC).date() if isinstance(timestamp, int) else None
 
 
 def _unit_amount(line):

@@ -32,6 +32,12 @@ class TestSubscriptionRules(SubscriptionCase):
         self.assertIn("Pay monthly", subscription.terms)
         self.assertEqual(subscription.access_url, f"/my/subscriptions/{subscription.id}")
 
+    def test_chatter_does_not_claim_a_stripe_subscription(self):
+        subscription = self.prepare()
+        bodies = subscription.message_ids.mapped("body")
+        self.assertFalse([body for body in bodies if "Stripe subscription created" in body])
+        self.assertTrue([body for body in bodies if "not subscribed yet" in body])
+
     def test_currency_falls_back_to_company(self):
         partner = self.env["res.partner"].create({"name": "No pricelist"})
         partner.property_product_pricelist = False
@@ -239,7 +245,7 @@ class TestSubscribe(SubscriptionCase):
         subscription = self.prepare()
         declined = payloads.error(402, "Your card was declined.", error_type="card_error", code="card_declined")
         with self.recorded_stripe({("POST", "/v1/subscriptions"): declined}):
-            with self.assertRaisesRegex(UserError, "Your card was declined"):
+            with self.assertRaisesRegex(UserError, "The card cannot be used: the card was declined"):
                 subscription._stripe_subscribe()
         self.assertEqual(subscription.state, "not_subscribed")
         self.assertFalse(subscription.stripe_subscription_id)

@@ -35,6 +35,46 @@ tours.add("vita_portal_declined_tour", {
         { content: "Subscribe", trigger: ".o_vita_submit", run: "click" },
         { content: "Plain error", trigger: ".o_vita_error:not(.d-none):contains('Please try another card')" },
         expectState("not_subscribed"),
+        { content: "The button is usable again", trigger: ".o_vita_submit:enabled", run: () => window.location.reload() },
+        { content: "The declined card is not offered", trigger: ".o_vita_saved_card:contains('4242'):not(:contains('0341'))" },
+    ],
+});
+
+tours.add("vita_portal_3ds_left_then_confirmed_tour", {
+    steps: () => [
+        ...fillCard("4000002500003155"),
+        { content: "Subscribe", trigger: ".o_vita_submit", run: "click" },
+        { ...complete3ds, content: "3-D Secure of the card set-up" },
+        {
+            content: "The customer leaves the 3-D Secure box of the first payment",
+            trigger: "button:contains('Complete authentication')",
+            run: () => window.location.reload(),
+        },
+        expectState("incomplete"),
+        { content: "Told what is missing", trigger: ".o_vita_incomplete" },
+        { content: "Confirm the payment", trigger: ".o_vita_complete_payment", run: "click" },
+        { ...complete3ds, content: "3-D Secure of the first payment" },
+        expectState("active"),
+    ],
+});
+
+tours.add("vita_portal_incomplete_other_card_tour", {
+    steps: () => [
+        expectState("incomplete"),
+        ...fillCard("4242424242424242"),
+        { content: "Pay with another card", trigger: ".o_vita_submit", run: "click" },
+        expectState("active"),
+    ],
+});
+
+tours.add("vita_portal_empty_card_tour", {
+    steps: () => [
+        { content: "Subscribe without a card", trigger: ".o_vita_submit", run: "click" },
+        {
+            content: "A plain message, no script error",
+            trigger: ".o_vita_error:not(.d-none):contains('Please fill in every card field'):not(:contains('undefined'))",
+        },
+        expectState("not_subscribed"),
         { content: "The button is usable again", trigger: ".o_vita_submit:enabled" },
     ],
 });
