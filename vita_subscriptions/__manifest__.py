@@ -32,6 +32,9 @@
         "web.assets_frontend": [
             "vita_subscriptions/static/src/js/**/*",
         ],
+        "web.assets_backend": [
+            "vita_subscriptions/static/src/views/**/*",
+        ],
         "web.assets_tests": [
             "vita_subscriptions/static/tests/tours/**/*",
         ],

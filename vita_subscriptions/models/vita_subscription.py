@@ -32,7 +32,12 @@ class VitaSubscription(models.Model):
     _order = "id desc"
     _check_company_auto = True
 
-    name = fields.Char(required=True, tracking=True, help="Shown to the customer.")
+    name = fields.Char(
+        required=True,
+        tracking=True,
+        default=lambda self: self._default_name(),
+        help="Shown to the customer. Named after the billing plan until you change it.",
+    )
     description = fields.Text(help="Shown to the customer.")
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
     partner_id = fields.Many2one(
@@ -83,7 +88,7 @@ class VitaSubscription(models.Model):
     amount_untaxed = fields.Monetary(compute="_compute_amounts", store=True, string="Untaxed amount")
     amount_tax = fields.Monetary(compute="_compute_amounts", store=True, string="Taxes amount")
     amount_total = fields.Monetary(compute="_compute_amounts", store=True, string="Total per period")
-    terms = fields.Html("Terms and conditions", default=lambda self: self.env.company.vita_terms)
+    terms = fields.Html("Terms and conditions", translate=True, default=lambda self: self.env.company.vita_terms)
     state = fields.Selection(
         STATE_SELECTION, default="not_subscribed", required=True, readonly=True, tracking=True, index=True, copy=False
     )
@@ -103,7 +108,13 @@ class VitaSubscription(models.Model):
         "res.users", string="Responsible", default=lambda self: self.env.user, tracking=True, check_company=True
     )
     next_billing_date = fields.Date(readonly=True, copy=False)
-    cancel_at_period_end = fields.Boolean(readonly=True, copy=False, tracking=True)
+    cancel_at_period_end = fields.Boolean(
+        "Cancels at period end",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="Cancelled by the customer or the back office: ends at the end of the billing period.",
+    )
     stripe_anomaly = fields.Char(
         readonly=True, copy=False, help="What Stripe has that this record cannot represent (left untouched)."
     )
@@ -121,6 +132,38 @@ class VitaSubscription(models.Model):
     # ------------------------------------------------------------------
     # Defaults and computes
     # ------------------------------------------------------------------
+
+    @api.model
+    def _default_name(self):
+        return self.env._("New subscription")
+
+    @api.onchange("plan_id")
+    def _onchange_plan_id_name(self):
+        """A name the user has not typed follows the plan's product."""
+        if self.plan_id and (
+            not self.name or self.name == self._default_name() or self.name == self._origin.plan_id.product_name
+        ):
+            self.name = self.plan_id.product_name or self.plan_id.display_name
+
+    @api.onchange("partner_id")
+    def _onchange_partner_id_currency(self):
+        """A customer billed in another currency cannot keep the plan."""
+        if self.plan_id and self.currency_id and self.plan_id.currency_id != self.currency_id:
+            plan_currency = self.plan_id.currency_id.name
+            self.plan_id = False
+            return {
+                "warning": {
+                    "title": self.env._("Choose another billing plan"),
+                    "message": self.env._(
+                        "%(customer)s is billed in %(currency)s, the plan was in %(plan_currency)s: "
+                        "the plan was cleared. Choose a plan in %(currency)s.",
+                        customer=self.partner_id.display_name,
+                        currency=self.currency_id.name,
+                        plan_currency=plan_currency,
+                    ),
+                }
+            }
+        return None
 
     @api.model
     def _default_mode(self):
@@ -236,6 +279,24 @@ class VitaSubscription(models.Model):
     # ------------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        subscriptions = super().create(vals_list)
+        subscriptions._copy_default_terms_translations()
+        return subscriptions
+
+    def _copy_default_terms_translations(self):
+        """Terms left as the company's default are shown to each customer in
+        their language: they take every translation of the default."""
+        languages = [code for code, _name in self.env["res.lang"].get_installed()]
+        for subscription in self:
+            company = subscription.company_id
+            if len(languages) < 2 or not subscription.terms or subscription.terms != company.vita_terms:
+                continue
+            subscription.update_field_translations(
+                "terms", {lang: company.with_context(lang=lang).vita_terms or False for lang in languages}
+            )
 
     def write(self, vals):
         subscribed = self.filtered("stripe_subscription_id")
@@ -620,11 +681,39 @@ class VitaSubscription(models.Model):
             )
 
     def action_view_invoices(self):
+        """The invoices of the subscription; the invoice itself when there is one."""
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
         action["domain"] = [("vita_subscription_id", "=", self.id)]
         action["context"] = {"default_move_type": "out_invoice", "create": False}
+        if len(self.invoice_ids) == 1:
+            action.update(
+                {
+                    "view_mode": "form",
+                    "views": [(self.env.ref("account.view_move_form").id, "form")],
+                    "res_id": self.invoice_ids.id,
+                }
+            )
         return action
+
+    def action_sync_from_stripe_button(self):
+        """Sync from Stripe on the form, then say what the record shows now."""
+        self.action_sync_from_stripe()
+        states = dict(self._fields["state"]._description_selection(self.env))
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Synchronised with Stripe"),
+                "message": self.env._(
+                    "%(name)s: %(state)s.", name=self.display_name, state=states.get(self[:1].state, "")
+                )
+                if len(self) == 1
+                else self.env._("%s subscriptions synchronised.", len(self)),
+                "type": "warning" if self.filtered("stripe_drift") else "success",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
 
 def _first_billing_ahead(stripe_subscription):

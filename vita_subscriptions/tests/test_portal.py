@@ -247,6 +247,48 @@ class TestPortalAccess(PortalCase):
         self.assertNotIn("/my/subscriptions", breadcrumb, "no link to a list that answers 404")
         self.assertIn(subscription.name, breadcrumb)
 
+    def test_page_has_a_sidebar_with_amount_state_next_step_and_card(self):
+        subscription = self.subscribed(contact_id=self.contact.id)
+        self.authenticate("vita_owner", "vita_owner")
+        page = self.url_open(self.url(subscription)).text
+        sidebar = page[page.index("o_portal_sidebar_content") : page.index("vita_subscription_content")]
+        for expected in ("25.00", "per month", "o_vita_state", "Next billing on", "•••• 4242", "/my/credit_card"):
+            self.assertIn(expected, sidebar)
+        self.assertIn("Next billing date", page)
+        subscription.action_cancel_at_period_end()
+        page = self.url_open(self.url(subscription)).text
+        self.assertNotIn("Next billing date", page, "a subscription that ends is not billed again")
+        self.assertNotIn("Next billing on", page)
+        self.assertIn("Ends on", page)
+        self.authenticate("vita_colleague", "vita_colleague")
+        page = self.url_open(self.url(subscription)).text
+        self.assertIn("•••• 4242", page)
+        self.assertNotIn("o_vita_change_card", page, "only the primary contact changes the card")
+
+    def test_cancel_and_reactivate_say_what_happened(self):
+        subscription = self.subscribed(contact_id=self.contact.id)
+        self.authenticate("vita_owner", "vita_owner")
+        page = self.url_open(
+            self.url(subscription, "/cancel"), data={"csrf_token": self.csrf_token(), "when": "period_end"}
+        ).text
+        self.assertIn("it ends at the end of the billing period", page)
+        page = self.url_open(self.url(subscription, "/reactivate"), data={"csrf_token": self.csrf_token()}).text
+        self.assertIn("Your subscription is active again.", page)
+        self.assertNotIn("active again", self.url_open(self.url(subscription)).text, "told once")
+
+    def test_preview_from_the_back_office(self):
+        subscription = self.prepare(description="Seen by the customer")
+        url = subscription.action_preview()["url"]
+        self.assertIn("access_token=", url)
+        self.authenticate("vita_backoffice", "vita_backoffice")
+        page = self.url_open(url).text
+        self.assertIn("Preview: this is the page your customer sees.", page)
+        self.assertIn(f"/odoo/action-vita_subscriptions.vita_subscription_action/{subscription.id}", page)
+        self.assertIn("Seen by the customer", page)
+        self.assertIn("Terms for the tour", page)
+        self.assertIn("o_vita_preview_subscribe", page)
+        self.assertNotIn("o_vita_card_form", page, "no live Subscribe button")
+
     def test_detail_shows_prices_and_terms(self):
         subscription = self.prepare(quantity=2, tax_rate_ids=[self.vat.id])
         self.authenticate("vita_owner", "vita_owner")

@@ -26,6 +26,8 @@ tours.add("vita_portal_subscribe_tour", {
         ...fillCard("4242424242424242"),
         { content: "Subscribe", trigger: ".o_vita_submit", run: "click" },
         expectState("active"),
+        { content: "Thanked", trigger: ".o_vita_portal_message:contains('you are subscribed')" },
+        { content: "The card in use", trigger: ".o_vita_card_in_use:contains('4242') .o_vita_change_card" },
     ],
 });
 
@@ -113,8 +115,10 @@ tours.add("vita_portal_cancel_reactivate_tour", {
         { content: "At period end is proposed", trigger: "#o_vita_when_end:checked" },
         { content: "Confirm", trigger: ".o_vita_cancel_confirm:visible", run: "click" },
         { content: "Ends at period end", trigger: ".o_vita_cancel_pending" },
+        { content: "Told", trigger: ".o_vita_portal_message:contains('ends at the end of the billing period')" },
         { content: "Reactivate", trigger: ".o_vita_reactivate", run: "click" },
         { content: "Running again", trigger: ".o_vita_cancel:contains('Cancel subscription')" },
+        { content: "Told", trigger: ".o_vita_portal_message:contains('active again')" },
         { trigger: "body:not(:has(.o_vita_cancel_pending))" },
     ],
 });
@@ -135,5 +139,6 @@ tours.add("vita_portal_credit_card_tour", {
         ...fillCard("5555555555554444"),
         { content: "Save", trigger: ".o_vita_submit", run: "click" },
         { content: "New card shown", trigger: ".o_vita_current_card .o_vita_last4:contains('4444')" },
+        { content: "Told", trigger: ".o_vita_portal_message:contains('Your new card is saved')" },
     ],
 });
