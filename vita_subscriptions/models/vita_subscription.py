@@ -288,15 +288,18 @@ class VitaSubscription(models.Model):
 
     def _copy_default_terms_translations(self):
         """Terms left as the company's default are shown to each customer in
-        their language: they take every translation of the default."""
-        languages = [code for code, _name in self.env["res.lang"].get_installed()]
+        their language: they take the default's translations."""
         for subscription in self:
             company = subscription.company_id
-            if len(languages) < 2 or not subscription.terms or subscription.terms != company.vita_terms:
+            if not subscription.terms or subscription.terms != company.vita_terms:
                 continue
-            subscription.update_field_translations(
-                "terms", {lang: company.with_context(lang=lang).vita_terms or False for lang in languages}
-            )
+            translations, _context = company.get_field_translations("vita_terms")
+            terms_by_lang = {}
+            for translation in translations:
+                if translation["value"]:
+                    terms_by_lang.setdefault(translation["lang"], {})[translation["source"]] = translation["value"]
+            if terms_by_lang:
+                subscription.update_field_translations("terms", terms_by_lang)
 
     def write(self, vals):
         subscribed = self.filtered("stripe_subscription_id")

@@ -260,6 +260,7 @@ class TestPortalAccess(PortalCase):
         self.assertNotIn("Next billing date", page, "a subscription that ends is not billed again")
         self.assertNotIn("Next billing on", page)
         self.assertIn("Ends on", page)
+        self.assertIn("Ends on", self.url_open("/my/subscriptions").text)
         self.authenticate("vita_colleague", "vita_colleague")
         page = self.url_open(self.url(subscription)).text
         self.assertIn("•••• 4242", page)

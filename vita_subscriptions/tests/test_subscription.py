@@ -43,7 +43,7 @@ class TestSubscriptionRules(SubscriptionCase):
         self.env["res.lang"]._activate_lang("fr_FR")
         company = self.env.company
         company.vita_terms = "<p>Pay monthly.</p>"
-        company.with_context(lang="fr_FR").vita_terms = "<p>Paiement mensuel.</p>"
+        company.update_field_translations("vita_terms", {"fr_FR": {"Pay monthly.": "Paiement mensuel."}})
         subscription = self.prepare()
         self.assertIn("Pay monthly", subscription.terms)
         self.assertIn("Paiement mensuel", subscription.with_context(lang="fr_FR").terms)

@@ -20,7 +20,9 @@ publicWidget.registry.VitaCardForm = publicWidget.Widget.extend({
     async willStart() {
         await this._super(...arguments);
         await loadJS(this.el.dataset.stripeJsUrl);
-        this.stripe = window.Stripe(this.el.dataset.publishableKey);
+        // Stripe.js speaks the page's language, its card messages included.
+        const locale = (document.documentElement.lang || "auto").split("-")[0] || "auto";
+        this.stripe = window.Stripe(this.el.dataset.publishableKey, { locale });
         this.card = this.stripe.elements().create("card");
     },
 

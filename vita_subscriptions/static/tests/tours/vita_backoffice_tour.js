@@ -24,5 +24,7 @@ registry.category("web_tour.tours").add("vita_backoffice_quantity_tour", {
         { content: "Leave the field", trigger: ".o_form_view .o_field_widget[name=name] input", run: "click" },
         { content: "Told why", trigger: ".o_notification:contains('whole number')" },
         { content: "Marked invalid", trigger: ".o_form_view .o_field_widget[name=quantity].o_field_invalid" },
+        { content: "Discard", trigger: ".o_form_view .o_form_button_cancel", run: "click" },
+        { content: "Unchanged", trigger: ".o_form_view .o_field_widget[name=quantity] input:value(2)" },
     ],
 });
