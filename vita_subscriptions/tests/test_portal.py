@@ -353,6 +353,20 @@ class TestPortalAccess(PortalCase):
         self.assertEqual(len(subscription.activity_ids), 1, "one activity for all attempts")
         self.assertIn("not completed", subscription.activity_ids.summary)
 
+    def test_declined_attempt_of_a_visitor_with_the_emailed_link(self):
+        """The public user leaves the note and the activity too (sudo, no login)."""
+        subscription = self.prepare()
+        token = subscription._portal_ensure_token()
+        self.url_open("/web/login")
+        declined = self.localstripe.attach_card(self.stripe_customer_id, "4000000000000341")
+        answer = self.json_call(
+            self.url(subscription, "/subscribe"),
+            {"csrf_token": self.csrf_token(), "access_token": token, "payment_method_id": declined["id"]},
+        )
+        self.assertIn("the card was declined", answer["error"])
+        self.assertEqual(len(subscription.activity_ids), 1)
+        self.assertEqual(self.gateway().default_card(self.stripe_customer_id)["last4"], "4242")
+
     def test_token_holder_subscribes_but_cannot_cancel(self):
         subscription = self.prepare()
         token = subscription._portal_ensure_token()
