@@ -8,8 +8,8 @@ I18N="$ROOT/vita_subscriptions/i18n"
 check_odoo_src
 ensure_venv
 ensure_postgres
-log "Installing the addon into $DB (no demo data)"
-odoo_init "$DB" --without-demo=all
+log "Installing the addon into $DB (with demo data: its translatable terms ship too)"
+odoo_init "$DB"
 mkdir -p "$I18N"
 "$PY" "$ODOO_SRC/odoo-bin" --addons-path="$ODOO_SRC/addons,$ROOT" -d "$DB" --log-level=warn \
     --i18n-export="$I18N/vita_subscriptions.pot" --modules=vita_subscriptions --stop-after-init

@@ -9,6 +9,13 @@ Bootstrap (`Element.prototype.querySelectorAll`). The launcher serves the
 same script wrapped in a function scope, with the API address it would have
 read from its own <script src>.
 
+localstripe ignores a subscription's own ``default_payment_method`` (it
+refuses the parameter and always charges the customer's default). Real
+Stripe charges a subscription's own default payment method first
+(https://docs.stripe.com/api/subscriptions/object#subscription_object-default_payment_method);
+the launcher teaches localstripe the same, so a new card pays its first
+invoice without becoming the customer's default beforehand.
+
 localstripe 1.15 refuses `cancellation_details` on a subscription update
 (real Stripe accepts it); the launcher keeps it on the subscription instead.
 """
@@ -57,6 +64,42 @@ def _accept_cancellation_details():
     resources.Subscription._update = _update
 
 
+def _subscription_default_payment_method():
+    """``default_payment_method`` on subscription create and update, used
+    to pay the subscription's invoices before the customer's default."""
+    subscription_cls, invoice_cls = resources.Subscription, resources.Invoice
+    original_init, original_update = subscription_cls.__init__, subscription_cls._update
+    original_pay = invoice_cls._api_pay_invoice.__func__
+
+    def init(self, *args, default_payment_method=None, **kwargs):
+        self.default_payment_method = default_payment_method or None
+        original_init(self, *args, **kwargs)
+
+    def update(self, *args, default_payment_method=None, **kwargs):
+        if default_payment_method is not None:
+            self.default_payment_method = default_payment_method or None
+        return original_update(self, *args, **kwargs)
+
+    def pay(cls, id):
+        invoice = invoice_cls._api_retrieve(id)
+        subscription = invoice.subscription and resources.store.get(f"subscription:{invoice.subscription}")
+        payment_method_id = getattr(subscription, "default_payment_method", None)
+        if not payment_method_id:
+            return original_pay(cls, id)
+        customer = resources.Customer._api_retrieve(invoice.customer)
+        customer._get_default_payment_method_or_source = lambda: resources.PaymentMethod._api_retrieve(
+            payment_method_id
+        )
+        try:
+            return original_pay(cls, id)
+        finally:
+            del customer._get_default_payment_method_or_source
+
+    subscription_cls.__init__ = init
+    subscription_cls._update = update
+    invoice_cls._api_pay_invoice = classmethod(pay)
+
+
 @web.middleware
 async def scoped_stripe_js(request, handler):
     if request.path != STRIPE_JS_PATH:
@@ -76,6 +119,7 @@ def main():
     args = parser.parse_args()
     _use_state_file(args.state)
     _accept_cancellation_details()
+    _subscription_default_payment_method()
     if args.state:
         resources.store.try_load_from_disk()
     server.app.middlewares.insert(0, scoped_stripe_js)

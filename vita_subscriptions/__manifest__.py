@@ -12,7 +12,6 @@
     "data": [
         "security/vita_subscriptions_security.xml",
         "security/ir.model.access.csv",
-        "data/ir_config_parameter_data.xml",
         "data/ir_cron_data.xml",
         "data/mail_template_data.xml",
         "data/ir_cron_webhook_data.xml",
@@ -40,6 +39,9 @@
     "assets": {
         "web.assets_frontend": [
             "vita_subscriptions/static/src/js/**/*",
+        ],
+        "web.assets_backend": [
+            "vita_subscriptions/static/src/views/**/*",
         ],
         "web.assets_tests": [
             "vita_subscriptions/static/tests/tours/**/*",

@@ -121,16 +121,17 @@ class StripeGateway:
         return key
 
     @contextmanager
-    def _errors_as_user_errors(self, operation):
+    def _errors_as_user_errors(self, operation, refusal_hint=None):
         """Stripe exceptions become messages a user can act on.
 
         The messages are ours: Stripe's own text may quote part of the key.
+        ``refusal_hint`` says what to do when Stripe refuses the request.
         """
         try:
             yield
         except stripe.CardError as error:
             self._log(operation, error)
-            raise UserError(self.env._("The card was declined: %s", error.user_message or error.code)) from None
+            raise UserError(self.env._("The card cannot be used: %s", self.decline_reason(error))) from None
         except stripe.AuthenticationError as error:
             self._log(operation, error)
             raise UserError(
@@ -156,14 +157,25 @@ class StripeGateway:
             raise UserError(
                 self.env._("Stripe already received this request with other values. Please try again tomorrow.")
             ) from None
-        except stripe.InvalidRequestError as error:
-            self._log(operation, error)
-            raise UserError(
-                self.env._("Stripe refused the request: %s", error.user_message or error.code or "")
-            ) from None
         except stripe.StripeError as error:
             self._log(operation, error)
-            raise UserError(self.env._("Stripe answered with an error. Please try again later.")) from None
+            raise UserError(self._refusal_message(error, refusal_hint)) from None
+
+    def _refusal_message(self, error, hint=None):
+        """What Stripe answered (HTTP status, Stripe's error code and, for a
+        request Stripe found invalid, its explanation), then what to do."""
+        answer = self.env._(
+            "Stripe answered HTTP %(status)s, error code “%(code)s”",
+            status=error.http_status or "—",
+            code=error.code or self.env._("none"),
+        )
+        if isinstance(error, stripe.InvalidRequestError) and error.user_message:
+            answer = f"{answer}: {error.user_message}"
+        return self.env._(
+            "Stripe refused the request (%(answer)s). %(hint)s",
+            answer=answer,
+            hint=hint or self.env._("Please try again later; if it persists, check the Stripe dashboard."),
+        )
 
     @staticmethod
     def _log(operation, error):
@@ -212,7 +224,12 @@ class StripeGateway:
             "api_version": API_VERSION,  # type: ignore[typeddict-item]
             "description": "Odoo vita_subscriptions",
         }
-        with self._errors_as_user_errors("webhook_endpoints.create"):
+        hint = self.env._(
+            "Create the endpoint in the Stripe dashboard (Developers > Webhooks) with the webhook URL "
+            "and these events: %(events)s; then paste its signing secret (whsec_…) here.",
+            events=", ".join(event_types),
+        )
+        with self._errors_as_user_errors("webhook_endpoints.create", refusal_hint=hint):
             return self.client.v1.webhook_endpoints.create(params=params, options={"idempotency_key": idempotency_key})
 
     # ------------------------------------------------------------------
@@ -231,8 +248,11 @@ class StripeGateway:
     # Subscriptions
     # ------------------------------------------------------------------
 
-    def create_subscription(self, customer_id, item, metadata, start, idempotency_key) -> stripe.Subscription:
-        """One item; the customer's default payment method pays.
+    def create_subscription(
+        self, customer_id, item, metadata, start, *, idempotency_key, payment_method_id=None
+    ) -> stripe.Subscription:
+        """One item; ``payment_method_id`` pays (the subscription's own
+        default payment method), else the customer's default.
 
         ``start`` holds ``billing_cycle_anchor`` + ``proration_behavior`` or
         ``trial_end`` for a future first billing date, nothing for now.
@@ -247,6 +267,8 @@ class StripeGateway:
             "payment_behavior": "allow_incomplete",
             **start,
         }
+        if payment_method_id:
+            params["default_payment_method"] = payment_method_id
         with self._errors_as_user_errors("subscriptions.create"):
             return self.client.v1.subscriptions.create(params=params, options={"idempotency_key": idempotency_key})
 
@@ -290,10 +312,9 @@ class StripeGateway:
         with self._errors_as_user_errors("setup_intents.create"):
             return self.client.v1.setup_intents.create(params=params, options={"idempotency_key": idempotency_key})
 
-    def make_default_card(self, customer_id, payment_method_id):
-        """Attach the card to the customer if needed and make it the default
-        for the customer's invoices (subscriptions without their own default
-        follow it). A card of another customer is refused."""
+    def attach_card(self, customer_id, payment_method_id) -> stripe.PaymentMethod:
+        """Attach the card to the customer if needed (a confirmed SetupIntent
+        already did); a card of another customer is refused."""
         with self._errors_as_user_errors("payment_methods.attach"):
             payment_method = self.client.v1.payment_methods.retrieve(payment_method_id)
             owner = payment_method.customer
@@ -303,6 +324,12 @@ class StripeGateway:
             if not owner_id:
                 attach: stripe.params.PaymentMethodAttachParams = {"customer": customer_id}
                 self.client.v1.payment_methods.attach(payment_method_id, params=attach)
+        return payment_method
+
+    def make_default_card(self, customer_id, payment_method_id):
+        """Attach the card and make it the default for the customer's
+        invoices (subscriptions without their own default follow it)."""
+        payment_method = self.attach_card(customer_id, payment_method_id)
         params: stripe.params.CustomerUpdateParams = {"invoice_settings": {"default_payment_method": payment_method_id}}
         with self._errors_as_user_errors("customers.update"):
             self.client.v1.customers.update(customer_id, params=params)
@@ -358,8 +385,29 @@ class StripeGateway:
         return {
             "status": intent.status,
             "client_secret": secret or intent.client_secret,
-            "error": getattr(error, "message", None) if error else None,
+            "error": self.decline_reason(error) if error else None,
         }
+
+    def decline_reason(self, error):
+        """Why Stripe refused a card, in the user's language: Stripe's own
+        message is English only, so its decline code is translated here.
+        https://docs.stripe.com/declines/codes"""
+        code = str(getattr(error, "decline_code", None) or getattr(error, "code", None) or "")
+        reasons = {
+            "insufficient_funds": self.env._("the card has insufficient funds."),
+            "expired_card": self.env._("the card has expired."),
+            "incorrect_cvc": self.env._("the security code (CVC) is incorrect."),
+            "invalid_cvc": self.env._("the security code (CVC) is incorrect."),
+            "incorrect_number": self.env._("the card number is incorrect."),
+            "invalid_expiry_month": self.env._("the expiry date is incorrect."),
+            "invalid_expiry_year": self.env._("the expiry date is incorrect."),
+            "lost_card": self.env._("the card was declined."),
+            "stolen_card": self.env._("the card was declined."),
+            "processing_error": self.env._("the bank could not process the card; please try again."),
+            "authentication_required": self.env._("the bank asks for an authentication that did not take place."),
+            "payment_intent_authentication_failure": self.env._("the authentication with your bank failed."),
+        }
+        return reasons.get(code, self.env._("the card was declined."))
 
     # ------------------------------------------------------------------
     # Webhooks and invoices

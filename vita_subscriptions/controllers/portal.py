@@ -18,6 +18,7 @@ from odoo.http import request
 from odoo.tools import consteq
 
 from ..const import PARAM_PORTAL_ENABLED, PARAM_STRIPE_JS_URL
+from ..models.vita_subscription import ENDED_STATES
 from ..stripe_gateway import StripeGateway
 
 DEFAULT_STRIPE_JS_URL = "https://js.stripe.com/v3/"
@@ -156,29 +157,42 @@ class VitaSubscriptionPortal(CustomerPortal):
         if request.env.user._is_public() and not access_token:
             return request.redirect(f"/web/login?redirect=/my/subscriptions/{subscription_id}")
         subscription_sudo, role = self._vita_access(subscription_id, access_token)
-        can_subscribe = role in (OWNER, TOKEN) and subscription_sudo.state == "not_subscribed"
+        # The back office previews the page (Preview button): nothing live.
+        preview = request.env.user._is_internal()
+        if preview:
+            role = VIEWER
+        # An incomplete subscription (3-D Secure never finished) is paid
+        # from the page too: confirmed again, or with another card.
+        can_subscribe = role in (OWNER, TOKEN) and subscription_sudo.state in ("not_subscribed", "incomplete")
+        running = subscription_sudo.stripe_subscription_id and subscription_sudo.state not in ENDED_STATES
         values = self._prepare_portal_layout_values()
         values.update(
             {
                 "page_name": "vita_subscription",
                 "subscription": subscription_sudo,
                 "role": role,
+                "preview": preview,
+                "backend_url": f"/odoo/action-vita_subscriptions.vita_subscription_action/{subscription_sudo.id}",
                 "access_token": access_token if role == TOKEN else None,
                 "can_subscribe": can_subscribe,
                 "can_manage": role == OWNER,
                 "can_reactivate": role == OWNER and subscription_sudo._can_reactivate(),
                 "invoices": subscription_sudo.invoice_ids.filtered(lambda move: move.state == "posted"),
                 "saved_card": None,
+                "card_in_use": None,
                 "stripe_error": None,
+                "portal_message": request.session.pop("vita_portal_message", None),
                 "portal_error": request.session.pop("vita_portal_error", None),
             }
         )
-        if can_subscribe:
-            try:
+        try:
+            if can_subscribe:
                 values.update(self._vita_stripe_js_values(subscription_sudo.company_id))
                 values["saved_card"] = self._vita_saved_card(subscription_sudo)
-            except UserError as error:
-                values["stripe_error"] = str(error)
+            elif running and role in (OWNER, VIEWER):
+                values["card_in_use"] = self._vita_saved_card(subscription_sudo)
+        except UserError as error:
+            values["stripe_error"] = str(error)
         return request.render("vita_subscriptions.portal_subscription_page", values)
 
     @http.route("/my/subscriptions/<int:subscription_id>/setup_intent", type="json", auth="public", methods=["POST"])
@@ -202,7 +216,7 @@ class VitaSubscriptionPortal(CustomerPortal):
             self._vita_check_csrf(csrf_token)
             subscription_sudo, role = self._vita_access(subscription_id, access_token)
             self._vita_require(role, (OWNER, TOKEN))
-            return subscription_sudo._portal_subscribe(payment_method_id)
+            return self._vita_subscribed_message(subscription_sudo._portal_subscribe(payment_method_id))
         except UserError as error:
             return self._vita_json_error(error)
 
@@ -215,19 +229,34 @@ class VitaSubscriptionPortal(CustomerPortal):
             self._vita_require(role, (OWNER, TOKEN))
             if not subscription_sudo.stripe_subscription_id:
                 return {"state": subscription_sudo.state}
-            return subscription_sudo._stripe_first_payment_outcome()
+            return self._vita_subscribed_message(subscription_sudo._stripe_first_payment_outcome())
         except UserError as error:
             return self._vita_json_error(error)
+
+    @staticmethod
+    def _vita_subscribed_message(outcome):
+        """The page reloads after subscribing: tell the customer it worked."""
+        if outcome.get("state") in ("future", "active"):
+            request.session["vita_portal_message"] = request.env._("Thank you: you are subscribed.")
+        return outcome
 
     @http.route(
         "/my/subscriptions/<int:subscription_id>/cancel", type="http", auth="user", methods=["POST"], website=True
     )
     def portal_vita_cancel(self, subscription_id, when="period_end", **kw):
         subscription_sudo, role = self._vita_access(subscription_id)
+        if when == "now":
+            return self._vita_manage(
+                subscription_sudo,
+                role,
+                subscription_sudo.action_cancel_now,
+                request.env._("Your subscription is cancelled."),
+            )
         return self._vita_manage(
             subscription_sudo,
             role,
-            subscription_sudo.action_cancel_now if when == "now" else subscription_sudo.action_cancel_at_period_end,
+            subscription_sudo.action_cancel_at_period_end,
+            request.env._("Your subscription is cancelled: it ends at the end of the billing period."),
         )
 
     @http.route(
@@ -235,13 +264,19 @@ class VitaSubscriptionPortal(CustomerPortal):
     )
     def portal_vita_reactivate(self, subscription_id, **kw):
         subscription_sudo, role = self._vita_access(subscription_id)
-        return self._vita_manage(subscription_sudo, role, subscription_sudo.action_reactivate)
+        return self._vita_manage(
+            subscription_sudo,
+            role,
+            subscription_sudo.action_reactivate,
+            request.env._("Your subscription is active again."),
+        )
 
-    def _vita_manage(self, subscription_sudo, role, action):
+    def _vita_manage(self, subscription_sudo, role, action, success_message):
         url = f"/my/subscriptions/{subscription_sudo.id}"
         try:
             self._vita_require(role, (OWNER,))
             action()
+            request.session["vita_portal_message"] = success_message
         except UserError as error:
             request.env.cr.rollback()
             request.session["vita_portal_error"] = str(error)
@@ -270,6 +305,7 @@ class VitaSubscriptionPortal(CustomerPortal):
                 "card": None,
                 "stripe_error": None,
                 "can_change_card": partner._vita_may_change_card(request.env.user),
+                "portal_message": request.session.pop("vita_portal_message", None),
             }
         )
         try:
@@ -300,6 +336,9 @@ class VitaSubscriptionPortal(CustomerPortal):
             gateway, customer_id = self._vita_card_customer(change=True)
             gateway.make_default_card(customer_id, payment_method_id)
             request.env.user.partner_id.commercial_partner_id.sudo()._vita_card_changed(gateway, payment_method_id)
+            request.session["vita_portal_message"] = request.env._(
+                "Your new card is saved: it pays your subscriptions from now on."
+            )
             return {"state": "updated"}
         except UserError as error:
             return self._vita_json_error(error)

@@ -63,6 +63,7 @@ class ResConfigSettings(models.TransientModel):
                 else self.env._("Not configured")
             )
 
+    @api.depends("company_id")  # without a dependency the settings form never computes it
     def _compute_vita_webhook_health(self):
         Event = self.env["vita.stripe.event"].sudo()
         last = Event.search([], order="id desc", limit=1)

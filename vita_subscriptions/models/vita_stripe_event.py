@@ -6,6 +6,7 @@ from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
 from ..const import EVENT_HANDLERS
@@ -27,6 +28,10 @@ MAX_ATTEMPTS = 10
 MAX_BACKOFF = timedelta(days=1)
 # A "received" event older than this was left by a worker that died.
 STALE_RECEIVED = timedelta(minutes=10)
+# Another transaction updating the same rows (serialization failure, lock,
+# deadlock): retried soon and quietly, failed only when it persists.
+CONFLICT_RETRY_DELAY = timedelta(seconds=10)
+QUIET_CONFLICT_ATTEMPTS = 3
 
 
 class RetryLater(UserError):
@@ -134,6 +139,9 @@ class VitaStripeEvent(models.Model):
             try:
                 with self.env.cr.savepoint():
                     outcome = getattr(event, handler)(event._data_object())
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:
+                event.write(event._conflict_vals(vals, error))
+                continue
             except Exception as error:
                 _logger.warning("Stripe event %s (%s) failed", event.stripe_id, event.event_type, exc_info=True)
                 vals.update(state="failed", error=_describe(error), next_attempt=event._next_attempt(vals["attempts"]))
@@ -143,6 +151,23 @@ class VitaStripeEvent(models.Model):
                 continue
             state, reason = outcome if isinstance(outcome, tuple) else (outcome, False)
             event.write(dict(vals, state=state, error=reason))
+
+    def _conflict_vals(self, vals, error):
+        """Another transaction was changing the same records: stay received
+        and retry in a few seconds (the cron is woken for it); only a
+        conflict that persists marks the event failed, in plain words."""
+        self.ensure_one()
+        _logger.info("Stripe event %s: concurrent update (%s), retried", self.stripe_id, type(error).__name__)
+        if vals["attempts"] <= QUIET_CONFLICT_ATTEMPTS:
+            retry_at = fields.Datetime.now() + CONFLICT_RETRY_DELAY
+            self.env.ref("vita_subscriptions.ir_cron_retry_stripe_events").sudo()._trigger(at=retry_at)
+            return dict(vals, state="received", error=False, next_attempt=retry_at)
+        message = self.env._(
+            "Another update of the same subscription was in progress each time this event was handled "
+            "(%s attempts). It is retried automatically; nothing was lost.",
+            vals["attempts"],
+        )
+        return dict(vals, state="failed", error=message, next_attempt=self._next_attempt(vals["attempts"]))
 
     def _data_object(self):
         self.ensure_one()
@@ -364,7 +389,7 @@ class VitaStripeEvent(models.Model):
             SQL(
                 """
                 SELECT id FROM vita_stripe_event
-                 WHERE (state = 'failed' AND next_attempt <= %s)
+                 WHERE (state IN ('failed', 'received') AND next_attempt <= %s)
                     OR (state = 'received' AND create_date <= %s)
                  ORDER BY id
                  LIMIT %s

@@ -29,6 +29,7 @@ class VitaStripePlan(models.Model):
     currency_id = fields.Many2one("res.currency", required=True, readonly=True)
     interval = fields.Selection(PLAN_INTERVALS, required=True, readonly=True)
     interval_count = fields.Integer(default=1, readonly=True)
+    period_label = fields.Char("Billed", compute="_compute_period_label", help="e.g. “per month”, “every 3 months”.")
 
     @api.depends("product_name", "nickname", "amount", "currency_id", "interval", "interval_count")
     def _compute_name(self):
@@ -40,6 +41,26 @@ class VitaStripePlan(models.Model):
             label = " – ".join(filter(None, [plan.product_name, plan.nickname]))
             amount = plan.currency_id.format(plan.amount) if plan.currency_id else plan.amount
             plan.name = f"{label} ({amount} / {period})"
+
+    @api.depends("interval", "interval_count")
+    def _compute_period_label(self):
+        for plan in self:
+            if plan.interval_count > 1:
+                every = {
+                    "day": self.env._("every %s days"),
+                    "week": self.env._("every %s weeks"),
+                    "month": self.env._("every %s months"),
+                    "year": self.env._("every %s years"),
+                }
+                plan.period_label = every.get(plan.interval, "%s") % plan.interval_count
+            else:
+                per = {
+                    "day": self.env._("per day"),
+                    "week": self.env._("per week"),
+                    "month": self.env._("per month"),
+                    "year": self.env._("per year"),
+                }
+                plan.period_label = per.get(plan.interval, "")
 
     # ------------------------------------------------------------------
     # Sync

@@ -24,6 +24,15 @@ class VitaStripeTaxRate(models.Model):
         help="Sale tax used on the Odoo invoices for this Stripe tax rate.",
     )
 
+    @api.depends("name", "percentage")
+    @api.depends_context("lang")
+    def _compute_display_name(self):
+        """“VAT (20 %)”, “TVA (5,5 %)”: no trailing zeros, the user's decimal point."""
+        decimal_point = self.env["res.lang"]._get_data(code=self.env.lang or "en_US").decimal_point or "."
+        for rate in self:
+            percentage = f"{rate.percentage:g}".replace(".", decimal_point)
+            rate.display_name = f"{rate.name} ({percentage}\N{NO-BREAK SPACE}%)"
+
     @api.model
     def _vals_from_stripe(self, stripe_object, cache):
         rate = stripe_object

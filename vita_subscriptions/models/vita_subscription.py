@@ -8,6 +8,7 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..const import PARAM_PRORATION, STATE_SELECTION, state_from_stripe
 from ..stripe_gateway import StripeGateway
+from ..utils import stripe_date
 
 _logger = logging.getLogger(__name__)
 
@@ -17,6 +18,8 @@ STRIPE_SYNCED_FIELDS = {"plan_id", "quantity", "tax_rate_ids", "name", "descript
 FROZEN_ONCE_SUBSCRIBED = {"partner_id", "first_billing_date", "company_id", "mode"}
 # Stripe subscriptions in these states are over: nothing to push or cancel.
 ENDED_STATES = ("canceled", "incomplete_expired")
+# States of a subscription Stripe has started (its first billing date is set).
+LIVE_STATES = ("future", "active", "past_due", "unpaid")
 # Stripe bills at noon UTC of the first billing date: still in the future for
 # every time zone on the day before (UTC-12 … UTC+14).
 BILLING_HOUR_UTC = time(12, 0)
@@ -29,7 +32,12 @@ class VitaSubscription(models.Model):
     _order = "id desc"
     _check_company_auto = True
 
-    name = fields.Char(required=True, tracking=True, help="Shown to the customer.")
+    name = fields.Char(
+        required=True,
+        tracking=True,
+        default=lambda self: self._default_name(),
+        help="Shown to the customer. Named after the billing plan until you change it.",
+    )
     description = fields.Text(help="Shown to the customer.")
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
     partner_id = fields.Many2one(
@@ -80,7 +88,7 @@ class VitaSubscription(models.Model):
     amount_untaxed = fields.Monetary(compute="_compute_amounts", store=True, string="Untaxed amount")
     amount_tax = fields.Monetary(compute="_compute_amounts", store=True, string="Taxes amount")
     amount_total = fields.Monetary(compute="_compute_amounts", store=True, string="Total per period")
-    terms = fields.Html("Terms and conditions", default=lambda self: self.env.company.vita_terms)
+    terms = fields.Html("Terms and conditions", translate=True, default=lambda self: self.env.company.vita_terms)
     state = fields.Selection(
         STATE_SELECTION, default="not_subscribed", required=True, readonly=True, tracking=True, index=True, copy=False
     )
@@ -100,7 +108,13 @@ class VitaSubscription(models.Model):
         "res.users", string="Responsible", default=lambda self: self.env.user, tracking=True, check_company=True
     )
     next_billing_date = fields.Date(readonly=True, copy=False)
-    cancel_at_period_end = fields.Boolean(readonly=True, copy=False, tracking=True)
+    cancel_at_period_end = fields.Boolean(
+        "Cancels at period end",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="Cancelled by the customer or the back office: ends at the end of the billing period.",
+    )
     stripe_anomaly = fields.Char(
         readonly=True, copy=False, help="What Stripe has that this record cannot represent (left untouched)."
     )
@@ -118,6 +132,38 @@ class VitaSubscription(models.Model):
     # ------------------------------------------------------------------
     # Defaults and computes
     # ------------------------------------------------------------------
+
+    @api.model
+    def _default_name(self):
+        return self.env._("New subscription")
+
+    @api.onchange("plan_id")
+    def _onchange_plan_id_name(self):
+        """A name the user has not typed follows the plan's product."""
+        if self.plan_id and (
+            not self.name or self.name == self._default_name() or self.name == self._origin.plan_id.product_name
+        ):
+            self.name = self.plan_id.product_name or self.plan_id.display_name
+
+    @api.onchange("partner_id")
+    def _onchange_partner_id_currency(self):
+        """A customer billed in another currency cannot keep the plan."""
+        if self.plan_id and self.currency_id and self.plan_id.currency_id != self.currency_id:
+            plan_currency = self.plan_id.currency_id.name
+            self.plan_id = False
+            return {
+                "warning": {
+                    "title": self.env._("Choose another billing plan"),
+                    "message": self.env._(
+                        "%(customer)s is billed in %(currency)s, the plan was in %(plan_currency)s: "
+                        "the plan was cleared. Choose a plan in %(currency)s.",
+                        customer=self.partner_id.display_name,
+                        currency=self.currency_id.name,
+                        plan_currency=plan_currency,
+                    ),
+                }
+            }
+        return None
 
     @api.model
     def _default_mode(self):
@@ -158,6 +204,14 @@ class VitaSubscription(models.Model):
         )
         for subscription in self:
             subscription.invoice_count = counts.get(subscription, 0)
+
+    def _creation_message(self):
+        """The model's name is "Stripe subscription", but a prepared record
+        exists in Odoo only until the customer subscribes."""
+        self.ensure_one()
+        if self.stripe_subscription_id:
+            return self.env._("Subscription created from Stripe subscription %s", self.stripe_subscription_id)
+        return self.env._("Subscription prepared; the customer has not subscribed yet")
 
     def _compute_access_url(self):
         for subscription in self:
@@ -225,6 +279,27 @@ class VitaSubscription(models.Model):
     # ------------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        subscriptions = super().create(vals_list)
+        subscriptions._copy_default_terms_translations()
+        return subscriptions
+
+    def _copy_default_terms_translations(self):
+        """Terms left as the company's default are shown to each customer in
+        their language: they take the default's translations."""
+        for subscription in self:
+            company = subscription.company_id
+            if not subscription.terms or subscription.terms != company.vita_terms:
+                continue
+            translations, _context = company.get_field_translations("vita_terms")
+            terms_by_lang = {}
+            for translation in translations:
+                if translation["value"]:
+                    terms_by_lang.setdefault(translation["lang"], {})[translation["source"]] = translation["value"]
+            if terms_by_lang:
+                subscription.update_field_translations("terms", terms_by_lang)
 
     def write(self, vals):
         subscribed = self.filtered("stripe_subscription_id")
@@ -314,12 +389,16 @@ class VitaSubscription(models.Model):
             return {"billing_cycle_anchor": timestamp, "proration_behavior": "none"}
         return {"trial_end": timestamp}
 
-    def _stripe_subscribe(self):
-        """Create the Stripe subscription; the customer's default card pays.
+    def _stripe_subscribe(self, payment_method_id=None):
+        """Create the Stripe subscription; ``payment_method_id`` (a new card)
+        pays, else the customer's default card.
 
         Called when the customer subscribes on the portal. The idempotency
         key covers every value sent, so a double click or a retried request
         returns the first subscription instead of creating a second one.
+        The first billing date is filled in once Stripe says the
+        subscription is live (``_apply_stripe_subscription``), so a failed
+        attempt leaves it as the back office set it.
         """
         self.ensure_one()
         if self.stripe_subscription_id or self.state != "not_subscribed":
@@ -334,17 +413,19 @@ class VitaSubscription(models.Model):
         if tax_rates:
             item["tax_rates"] = tax_rates
         key = gateway.idempotency_key(
-            self, "subscribe", self.stripe_attempt, self.plan_id.stripe_id, self.quantity, *tax_rates, *start.items()
+            self,
+            "subscribe",
+            self.stripe_attempt,
+            self.plan_id.stripe_id,
+            self.quantity,
+            payment_method_id or "",
+            *tax_rates,
+            *start.items(),
         )
         stripe_subscription = gateway.create_subscription(
-            customer_id, item, self._stripe_metadata(), start, idempotency_key=key
+            customer_id, item, self._stripe_metadata(), start, idempotency_key=key, payment_method_id=payment_method_id
         )
-        self.with_context(vita_from_stripe=True).write(
-            {
-                "stripe_subscription_id": stripe_subscription.id,
-                "first_billing_date": self.first_billing_date if start else fields.Date.context_today(self),
-            }
-        )
+        self.with_context(vita_from_stripe=True).stripe_subscription_id = stripe_subscription.id
         self._apply_stripe_subscription(stripe_subscription)
         return stripe_subscription
 
@@ -376,6 +457,8 @@ class VitaSubscription(models.Model):
         if stripe_subscription is None:
             stripe_subscription = gateway.retrieve_subscription(self.stripe_subscription_id)
             self._apply_stripe_subscription(stripe_subscription)
+        if self.state in ("future", "active"):
+            self._stripe_subscribed(gateway, stripe_subscription)
         if self.state != "incomplete":
             return {"state": self.state}
         invoice = stripe_subscription.latest_invoice
@@ -383,14 +466,41 @@ class VitaSubscription(models.Model):
         payment = gateway.first_payment(invoice_id)
         if payment["status"] == "requires_action" and payment["client_secret"]:
             return {"state": self.state, "requires_action": True, "client_secret": payment["client_secret"]}
+        reason = payment["error"] or self.env._("your card was declined or not authenticated.")
         self._stripe_abandon()
-        return {
-            "state": self.state,
-            "error": self.env._(
-                "The payment failed: %s Please try another card.",
-                payment["error"] or self.env._("your card was declined or not authenticated."),
-            ),
-        }
+        self._attempt_failed(self.env._("A subscribe attempt failed: %s", reason))
+        return {"state": self.state, "error": self.env._("The payment failed: %s Please try another card.", reason)}
+
+    def _stripe_subscribed(self, gateway, stripe_subscription):
+        """The subscription is live: the card that paid becomes the
+        customer's default (not before: a declined card must not pay the
+        customer's other subscriptions), and the back office's reminder of
+        a failed attempt is done."""
+        card = getattr(stripe_subscription, "default_payment_method", None)
+        card_id = card if isinstance(card, str) or card is None else card.id
+        if card_id:
+            customer = stripe_subscription.customer
+            gateway.make_default_card(customer if isinstance(customer, str) else customer.id, card_id)
+        self.activity_ids.filtered(lambda activity: activity.summary == self._attempt_summary()).action_feedback(
+            feedback=self.env._("The customer subscribed.")
+        )
+
+    def _attempt_summary(self):
+        return self.env._("Subscription not completed")
+
+    def _attempt_failed(self, note):
+        """A subscribe attempt that did not go through: a note for the
+        record, and one activity for the responsible user however many
+        attempts fail."""
+        self.message_post(body=note, subtype_xmlid="mail.mt_note")
+        summary = self._attempt_summary()
+        if not self.activity_ids.filtered(lambda activity: activity.summary == summary):
+            self.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=summary,
+                note=self.env._("The customer tried to subscribe; see the notes below. Contact them if needed."),
+                user_id=(self.user_id or self.env.ref("base.user_root")).id,
+            )
 
     def _portal_subscribe(self, payment_method_id=None):
         """Subscribe from the portal with a new card (confirmed SetupIntent)
@@ -402,16 +512,22 @@ class VitaSubscription(models.Model):
         self.ensure_one()
         self.env.cr.execute("SELECT id FROM vita_subscription WHERE id = %s FOR NO KEY UPDATE", [self.id])
         self.invalidate_recordset()
-        if self.state != "not_subscribed":
+        if self.state not in ("not_subscribed", "incomplete"):
             return {"state": self.state}
         gateway = self._gateway()
         customer_id = self.partner_id._vita_stripe_customer(gateway)
         if payment_method_id:
-            gateway.make_default_card(customer_id, payment_method_id)
+            gateway.attach_card(customer_id, payment_method_id)
         elif not gateway.default_card(customer_id):
             raise UserError(self.env._("No saved card: please enter a card."))
-        stripe_subscription = self._stripe_subscribe()
-        return self._stripe_first_payment_outcome(stripe_subscription)
+        if self.state == "incomplete":
+            # The first payment of an earlier attempt was never completed:
+            # the customer pays again, maybe with another card.
+            self._stripe_abandon()
+        outcome = self._stripe_first_payment_outcome(self._stripe_subscribe(payment_method_id))
+        if outcome.get("requires_action"):
+            self._attempt_failed(self.env._("The first payment awaits the customer's 3-D Secure authentication."))
+        return outcome
 
     def _stripe_push_changes(self, changed):
         """Send the changed values of a subscribed record to Stripe."""
@@ -457,6 +573,7 @@ class VitaSubscription(models.Model):
             "cancel_at_period_end": bool(stripe_subscription.cancel_at_period_end),
             "next_billing_date": _next_billing_date(stripe_subscription, items),
         }
+        start_day = stripe_date(getattr(stripe_subscription, "start_date", None))
         anomalies = []
         if len(items) > 1:
             anomalies.append(self.env._("The Stripe subscription has %s items; only one is supported.", len(items)))
@@ -473,6 +590,9 @@ class VitaSubscription(models.Model):
             )
         else:
             vals["state"] = state
+        if state in LIVE_STATES and start_day and (not self.first_billing_date or self.first_billing_date < start_day):
+            # Empty, or passed by the time the customer subscribed: the day Stripe started.
+            vals["first_billing_date"] = start_day
         anomaly = " ".join(anomalies) or False
         if anomaly and anomaly != self.stripe_anomaly:
             self._flag_for_responsible(anomaly)
@@ -560,11 +680,39 @@ class VitaSubscription(models.Model):
             subscription._apply_stripe_subscription(stripe_subscription)
 
     def action_view_invoices(self):
+        """The invoices of the subscription; the invoice itself when there is one."""
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
         action["domain"] = [("vita_subscription_id", "=", self.id)]
         action["context"] = {"default_move_type": "out_invoice", "create": False}
+        if len(self.invoice_ids) == 1:
+            action.update(
+                {
+                    "view_mode": "form",
+                    "views": [(self.env.ref("account.view_move_form").id, "form")],
+                    "res_id": self.invoice_ids.id,
+                }
+            )
         return action
+
+    def action_sync_from_stripe_button(self):
+        """Sync from Stripe on the form, then say what the record shows now."""
+        self.action_sync_from_stripe()
+        states = dict(self._fields["state"]._description_selection(self.env))
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Synchronised with Stripe"),
+                "message": self.env._(
+                    "%(name)s: %(state)s.", name=self.display_name, state=states.get(self[:1].state, "")
+                )
+                if len(self) == 1
+                else self.env._("%s subscriptions synchronised.", len(self)),
+                "type": "warning" if self.filtered("stripe_drift") else "success",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
 
 def _first_billing_ahead(stripe_subscription):

@@ -72,9 +72,8 @@ class LocalStripe:
     def update_tax_rate(self, tax_rate_id, **values):
         return self._post(f"tax_rates/{tax_rate_id}", json=values)
 
-    def give_card(self, customer_id, number="4242424242424242"):
-        """Attach a card and make it the customer's default, as the portal's
-        SetupIntent does."""
+    def attach_card(self, customer_id, number="4242424242424242"):
+        """A card attached to the customer, as a confirmed SetupIntent leaves it."""
         card = self._post(
             "payment_methods",
             {
@@ -86,6 +85,11 @@ class LocalStripe:
             },
         )
         self._post(f"payment_methods/{card['id']}/attach", {"customer": customer_id})
+        return card
+
+    def give_card(self, customer_id, number="4242424242424242"):
+        """Attach a card and make it the customer's default."""
+        card = self.attach_card(customer_id, number)
         self._post(f"customers/{customer_id}", json={"invoice_settings": {"default_payment_method": card["id"]}})
         return card
 

@@ -142,6 +142,14 @@ class TestCatalogueSync(VitaCase):
         self.assertAlmostEqual(excl["total_included"], 120.0)
         self.assertAlmostEqual(incl["total_excluded"], 100.0)
 
+    def test_tax_rate_names_show_the_percentage_without_trailing_zeros(self):
+        self.Plan._sync_catalogue_from_stripe()
+        rate = self._rate(self.vat["id"])
+        self.assertTrue(rate.display_name.endswith("(20\xa0%)"), rate.display_name)
+        rate.percentage = 5.5
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.assertTrue(rate.with_context(lang="fr_FR").display_name.endswith("(5,5\xa0%)"))
+
     def test_existing_matching_tax_is_reused(self):
         tax = self.env["account.tax"].create(
             {

@@ -1,10 +1,12 @@
 import json
 import re
 
+from odoo import fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..const import PARAM_PORTAL_ENABLED
 from .common import SubscriptionCase
+from .webhook_common import invoice, invoice_line
 
 
 class PortalCase(SubscriptionCase, HttpCase):
@@ -70,11 +72,17 @@ class TestPortalTours(PortalCase):
         self.start_tour(self.url(subscription), "vita_portal_declined_tour", login="vita_owner")
         self.assertEqual(subscription.state, "not_subscribed")
         self.assertFalse(subscription.stripe_subscription_id)
+        self.assertEqual(self.gateway().default_card(self.stripe_customer_id)["last4"], "4242", "not the declined card")
         running = self.localstripe.get("subscriptions", customer=self.stripe_customer_id)["data"]
         self.assertFalse(
             [s for s in running if s["metadata"].get("odoo_subscription_id") == str(subscription.id)],
             "the abandoned Stripe subscription was cancelled",
         )
+
+    def test_empty_card_form_gets_a_plain_message(self):
+        subscription = self.prepare()
+        self.start_tour(self.url(subscription), "vita_portal_empty_card_tour", login="vita_owner")
+        self.assertEqual(subscription.state, "not_subscribed")
 
     def test_3d_secure_confirmed(self):
         subscription = self.prepare()
@@ -85,6 +93,26 @@ class TestPortalTours(PortalCase):
         subscription = self.prepare()
         self.start_tour(self.url(subscription), "vita_portal_3ds_abandoned_tour", login="vita_owner")
         self.assertEqual(subscription.state, "not_subscribed")
+
+    def test_3d_secure_left_then_confirmed_from_the_page(self):
+        subscription = self.prepare()
+        self.start_tour(self.url(subscription), "vita_portal_3ds_left_then_confirmed_tour", login="vita_owner")
+        self.assertEqual(subscription.state, "active")
+        self.assertEqual(subscription.first_billing_date, fields.Date.context_today(subscription))
+        self.assertTrue(subscription.message_ids.filtered(lambda m: "3-D Secure authentication" in (m.body or "")))
+        self.assertFalse(subscription.activity_ids, "the reminder is done once the customer subscribed")
+        self.assertEqual(self.gateway().default_card(self.stripe_customer_id)["last4"], "3155", "it paid: default now")
+
+    def test_incomplete_paid_with_another_card(self):
+        subscription = self.prepare()
+        card_3ds = self.localstripe.attach_card(self.stripe_customer_id, "4000002500003155")
+        subscription._portal_subscribe(card_3ds["id"])
+        self.assertEqual(subscription.state, "incomplete")
+        self.assertEqual(len(subscription.activity_ids), 1)
+        abandoned_id = subscription.stripe_subscription_id
+        self.start_tour(self.url(subscription), "vita_portal_incomplete_other_card_tour", login="vita_owner")
+        self.assertEqual(subscription.state, "active")
+        self.assertEqual(self.localstripe.get(f"subscriptions/{abandoned_id}")["status"], "canceled")
 
     def test_visitor_with_the_emailed_link_subscribes(self):
         subscription = self.prepare()
@@ -198,6 +226,70 @@ class TestPortalAccess(PortalCase):
         self.authenticate("vita_owner", "vita_owner")
         self.assertEqual(self.url_open("/my/subscriptions/999999").status_code, 404)
 
+    def breadcrumb(self, page):
+        start = page.index("o_portal_submenu")
+        return page[start : page.index("</ol>", start)]
+
+    def test_breadcrumb_of_a_page_with_invoices(self):
+        subscription = self.subscribed(contact_id=self.contact.id)
+        move = subscription._vita_invoice_from_stripe(
+            invoice(subscription.stripe_subscription_id, [invoice_line(2500)], total=2500)
+        )
+        self.authenticate("vita_owner", "vita_owner")
+        page = self.url_open(self.url(subscription)).text
+        self.assertIn(move.name, page, "the invoice is listed")
+        breadcrumb = self.breadcrumb(page)
+        self.assertNotIn(move.name, breadcrumb)
+        self.assertIn('href="/my/subscriptions"', breadcrumb)
+        self.assertIn(subscription.name, breadcrumb)
+        self.env["ir.config_parameter"].sudo().set_param(PARAM_PORTAL_ENABLED, False)
+        breadcrumb = self.breadcrumb(self.url_open(self.url(subscription)).text)
+        self.assertNotIn("/my/subscriptions", breadcrumb, "no link to a list that answers 404")
+        self.assertIn(subscription.name, breadcrumb)
+
+    def test_page_has_a_sidebar_with_amount_state_next_step_and_card(self):
+        subscription = self.subscribed(contact_id=self.contact.id)
+        self.authenticate("vita_owner", "vita_owner")
+        page = self.url_open(self.url(subscription)).text
+        sidebar = page[page.index("o_portal_sidebar_content") : page.index("vita_subscription_content")]
+        for expected in ("25.00", "per month", "o_vita_state", "Next billing on", "•••• 4242", "/my/credit_card"):
+            self.assertIn(expected, sidebar)
+        self.assertIn("Next billing date", page)
+        subscription.action_cancel_at_period_end()
+        page = self.url_open(self.url(subscription)).text
+        self.assertNotIn("Next billing date", page, "a subscription that ends is not billed again")
+        self.assertNotIn("Next billing on", page)
+        self.assertIn("Ends on", page)
+        self.assertIn("Ends on", self.url_open("/my/subscriptions").text)
+        self.authenticate("vita_colleague", "vita_colleague")
+        page = self.url_open(self.url(subscription)).text
+        self.assertIn("•••• 4242", page)
+        self.assertNotIn("o_vita_change_card", page, "only the primary contact changes the card")
+
+    def test_cancel_and_reactivate_say_what_happened(self):
+        subscription = self.subscribed(contact_id=self.contact.id)
+        self.authenticate("vita_owner", "vita_owner")
+        page = self.url_open(
+            self.url(subscription, "/cancel"), data={"csrf_token": self.csrf_token(), "when": "period_end"}
+        ).text
+        self.assertIn("it ends at the end of the billing period", page)
+        page = self.url_open(self.url(subscription, "/reactivate"), data={"csrf_token": self.csrf_token()}).text
+        self.assertIn("Your subscription is active again.", page)
+        self.assertNotIn("active again", self.url_open(self.url(subscription)).text, "told once")
+
+    def test_preview_from_the_back_office(self):
+        subscription = self.prepare(description="Seen by the customer")
+        url = subscription.action_preview()["url"]
+        self.assertIn("access_token=", url)
+        self.authenticate("vita_backoffice", "vita_backoffice")
+        page = self.url_open(url).text
+        self.assertIn("Preview: this is the page your customer sees.", page)
+        self.assertIn(f"/odoo/action-vita_subscriptions.vita_subscription_action/{subscription.id}", page)
+        self.assertIn("Seen by the customer", page)
+        self.assertIn("Terms for the tour", page)
+        self.assertIn("o_vita_preview_subscribe", page)
+        self.assertNotIn("o_vita_card_form", page, "no live Subscribe button")
+
     def test_detail_shows_prices_and_terms(self):
         subscription = self.prepare(quantity=2, tax_rate_ids=[self.vat.id])
         self.authenticate("vita_owner", "vita_owner")
@@ -242,6 +334,38 @@ class TestPortalAccess(PortalCase):
             self.url(subscription, "/setup_intent"), {"csrf_token": self.csrf_token(), "access_token": token}
         )
         self.assertTrue(answer["client_secret"].startswith("seti_"), "the e-mailed token may start a card set-up")
+
+    def test_declined_attempts_leave_the_default_card_and_tell_the_back_office_once(self):
+        subscription = self.prepare()
+        self.authenticate("vita_owner", "vita_owner")
+        for _attempt in range(2):
+            declined = self.localstripe.attach_card(self.stripe_customer_id, "4000000000000341")
+            answer = self.json_call(
+                self.url(subscription, "/subscribe"),
+                {"csrf_token": self.csrf_token(), "payment_method_id": declined["id"]},
+            )
+            self.assertIn("Please try another card", answer["error"])
+        self.assertEqual(subscription.state, "not_subscribed")
+        self.assertFalse(subscription.first_billing_date, "a failed attempt does not set the first billing date")
+        self.assertEqual(self.gateway().default_card(self.stripe_customer_id)["last4"], "4242")
+        notes = subscription.message_ids.filtered(lambda m: "subscribe attempt failed" in (m.body or ""))
+        self.assertEqual(len(notes), 2, "one note per attempt")
+        self.assertEqual(len(subscription.activity_ids), 1, "one activity for all attempts")
+        self.assertIn("not completed", subscription.activity_ids.summary)
+
+    def test_declined_attempt_of_a_visitor_with_the_emailed_link(self):
+        """The public user leaves the note and the activity too (sudo, no login)."""
+        subscription = self.prepare()
+        token = subscription._portal_ensure_token()
+        self.url_open("/web/login")
+        declined = self.localstripe.attach_card(self.stripe_customer_id, "4000000000000341")
+        answer = self.json_call(
+            self.url(subscription, "/subscribe"),
+            {"csrf_token": self.csrf_token(), "access_token": token, "payment_method_id": declined["id"]},
+        )
+        self.assertIn("the card was declined", answer["error"])
+        self.assertEqual(len(subscription.activity_ids), 1)
+        self.assertEqual(self.gateway().default_card(self.stripe_customer_id)["last4"], "4242")
 
     def test_token_holder_subscribes_but_cannot_cancel(self):
         subscription = self.prepare()

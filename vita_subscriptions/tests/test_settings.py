@@ -1,5 +1,7 @@
+from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
+from odoo.tools import convert_file
 
 from ..const import HANDLED_EVENT_TYPES, PARAM_WEBHOOK_KEY, PARAM_WEBHOOK_SECRET
 from ..stripe_gateway import API_VERSION
@@ -59,6 +61,29 @@ class TestSettings(VitaCase):
         self.settings(vita_portal_enabled=True).execute()
         self.assertTrue(self.settings().vita_portal_enabled)
 
+    def test_webhook_health_in_the_settings_form(self):
+        """The form computes its values through onchange, as the web client does."""
+        Event = self.env["vita.stripe.event"]
+        Event._receive({"id": "evt_health_1", "type": "unknown.type", "created": 1764000000}, "{}")
+        failed = Event._receive({"id": "evt_health_2", "type": "unknown.type"}, "{}")
+        failed.state = "failed"
+        spec = {"company_id": {}, "vita_webhook_last_event": {}, "vita_webhook_failed_count": {}}
+        values = self.env["res.config.settings"].onchange({}, [], spec)["value"]
+        self.assertEqual(fields.Datetime.to_datetime(values["vita_webhook_last_event"]), failed.create_date)
+        self.assertGreaterEqual(values["vita_webhook_failed_count"], 1)
+
+    def test_portal_toggle_survives_module_update(self):
+        """Off deletes the parameter; on creates it again; a module update
+        (every data file loaded again) must not insert it a second time."""
+        self.settings(vita_portal_enabled=False, vita_proration=False).execute()
+        self.settings(vita_portal_enabled=True, vita_proration=True).execute()
+        manifest = self.env["ir.module.module"].get_module_info("vita_subscriptions")
+        for path in manifest["data"]:
+            if path.startswith("data/"):
+                convert_file(self.env, "vita_subscriptions", path, {}, mode="update")
+        self.assertTrue(self.settings().vita_portal_enabled)
+        self.assertTrue(self.settings().vita_proration)
+
     def test_create_webhook_in_stripe(self):
         self.env["ir.config_parameter"].sudo().set_param("web.base.url", "https://erp.example.com")
         settings = self.settings(vita_webhook_key="Key1234567890Key")
@@ -81,9 +106,30 @@ class TestSettings(VitaCase):
         self.env["ir.config_parameter"].sudo().set_param(PARAM_WEBHOOK_SECRET, "whsec_before")
         refusal = (
             400,
-            {"error": {"type": "invalid_request_error", "message": "Invalid URL: must be publicly accessible."}},
+            {
+                "error": {
+                    "type": "invalid_request_error",
+                    "code": "url_invalid",
+                    "message": "Invalid URL: must be publicly accessible.",
+                }
+            },
         )
         with self.recorded_stripe({("POST", "/v1/webhook_endpoints"): refusal}):
-            with self.assertRaisesRegex(UserError, "publicly accessible"):
+            with self.assertRaisesRegex(UserError, "HTTP 400, error code “url_invalid”: Invalid URL") as caught:
                 self.settings().action_vita_create_webhook()
+        self.assertIn("Stripe dashboard", str(caught.exception))
         self.assertEqual(self.env["ir.config_parameter"].sudo().get_param(PARAM_WEBHOOK_SECRET), "whsec_before")
+
+    def test_create_webhook_where_stripe_has_no_such_api(self):
+        """A Stripe stand-in (or proxy) answering 404 without a Stripe error
+        body: the message says what came back and what to do instead."""
+        not_found = (404, "404: Not Found")
+        with self.recorded_stripe({("POST", "/v1/webhook_endpoints"): not_found}):
+            with self.assertRaises(UserError) as caught:
+                self.settings().action_vita_create_webhook()
+        message = str(caught.exception)
+        self.assertIn("HTTP 404", message)
+        self.assertIn("paste its signing secret", message)
+        self.assertIn("invoice.payment_failed", message)
+        self.assertNotIn("try again later", message)
+        self.assertNotIn("sk_test", message)

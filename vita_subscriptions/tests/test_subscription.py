@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import stripe
@@ -31,6 +32,67 @@ class TestSubscriptionRules(SubscriptionCase):
         self.assertEqual(subscription.user_id, self.env.user)
         self.assertIn("Pay monthly", subscription.terms)
         self.assertEqual(subscription.access_url, f"/my/subscriptions/{subscription.id}")
+
+    def test_chatter_does_not_claim_a_stripe_subscription(self):
+        subscription = self.prepare()
+        bodies = subscription.message_ids.mapped("body")
+        self.assertFalse([body for body in bodies if "Stripe subscription created" in body])
+        self.assertTrue([body for body in bodies if "not subscribed yet" in body])
+
+    def test_default_terms_in_every_language(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        company = self.env.company
+        company.vita_terms = "<p>Pay monthly.</p>"
+        company.update_field_translations("vita_terms", {"fr_FR": {"Pay monthly.": "Paiement mensuel."}})
+        subscription = self.prepare()
+        self.assertIn("Pay monthly", subscription.terms)
+        self.assertIn("Paiement mensuel", subscription.with_context(lang="fr_FR").terms)
+        typed = self.prepare(terms="<p>Only for them.</p>")
+        self.assertIn("Only for them", typed.with_context(lang="fr_FR").terms)
+
+    def test_default_name_follows_the_plan_until_typed(self):
+        subscription = self.env["vita.subscription"].new({"partner_id": self.customer.id})
+        self.assertEqual(subscription.name, "New subscription")
+        subscription.plan_id = self.plan_monthly
+        subscription._onchange_plan_id_name()
+        self.assertEqual(subscription.name, "Care")
+        subscription.name = "Typed by hand"
+        subscription.plan_id = self.plan_yearly
+        subscription._onchange_plan_id_name()
+        self.assertEqual(subscription.name, "Typed by hand")
+
+    def test_customer_in_another_currency_clears_the_plan_with_a_warning(self):
+        usd_customer = self.env["res.partner"].create({"name": "Dollar customer", "is_company": True})
+        usd_customer.property_product_pricelist = self.env["product.pricelist"].create(
+            {"name": "USD", "currency_id": self.plan_usd.currency_id.id}
+        )
+        subscription = self.env["vita.subscription"].new(
+            {"partner_id": self.customer.id, "plan_id": self.plan_monthly.id, "name": "Care"}
+        )
+        subscription.partner_id = usd_customer
+        result = subscription._onchange_partner_id_currency()
+        self.assertFalse(subscription.plan_id)
+        self.assertIn("billed in USD, the plan was in EUR", result["warning"]["message"])
+
+    def test_invoices_button_opens_the_only_invoice(self):
+        subscription = self.subscribed()
+        self.assertEqual(subscription.action_view_invoices().get("view_mode", "list").split(",")[0], "list")
+        move = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.customer.id,
+                "vita_subscription_id": subscription.id,
+                "invoice_line_ids": [(0, 0, {"name": "Care", "quantity": 1, "price_unit": 25})],
+            }
+        )
+        action = subscription.action_view_invoices()
+        self.assertEqual((action["view_mode"], action["res_id"]), ("form", move.id))
+
+    def test_form_buttons_need_a_saved_record(self):
+        arch = self.env["vita.subscription"].get_views([(False, "form")])["views"]["form"]["arch"]
+        for button in ("action_send_email", "action_preview"):
+            for match in re.finditer(rf'<button name="{button}"[^>]*>', arch):
+                self.assertIn('invisible="not id', match.group(0))
 
     def test_currency_falls_back_to_company(self):
         partner = self.env["res.partner"].create({"name": "No pricelist"})
@@ -239,7 +301,7 @@ class TestSubscribe(SubscriptionCase):
         subscription = self.prepare()
         declined = payloads.error(402, "Your card was declined.", error_type="card_error", code="card_declined")
         with self.recorded_stripe({("POST", "/v1/subscriptions"): declined}):
-            with self.assertRaisesRegex(UserError, "Your card was declined"):
+            with self.assertRaisesRegex(UserError, "The card cannot be used: the card was declined"):
                 subscription._stripe_subscribe()
         self.assertEqual(subscription.state, "not_subscribed")
         self.assertFalse(subscription.stripe_subscription_id)
@@ -423,8 +485,10 @@ class TestCancelReactivate(SubscriptionCase):
         self.localstripe.session.delete(
             f"{self.stripe_url}/v1/subscriptions/{subscription.stripe_subscription_id}", timeout=10
         ).raise_for_status()
-        subscription.action_sync_from_stripe()
+        action = subscription.action_sync_from_stripe_button()
         self.assertEqual(subscription.state, "canceled")
+        self.assertEqual(action["tag"], "display_notification", "the form tells the user it is done")
+        self.assertIn("Cancelled", action["params"]["message"])
 
 
 @tagged("post_install", "-at_install")

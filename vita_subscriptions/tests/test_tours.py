@@ -24,3 +24,9 @@ class TestBackOfficeTour(SubscriptionCase, HttpCase):
         stripe_subscription = self.localstripe.get(f"subscriptions/{subscription.stripe_subscription_id}")
         self.assertFalse(stripe_subscription["cancel_at_period_end"])
         self.assertEqual(subscription.state, "active")
+
+    def test_quantity_must_be_whole(self):
+        subscription = self.prepare(quantity=2)
+        url = f"/odoo/action-vita_subscriptions.vita_subscription_action/{subscription.id}"
+        self.start_tour(url, "vita_backoffice_quantity_tour", login="admin")
+        self.assertEqual(subscription.quantity, 2)

@@ -1,8 +1,10 @@
 import json
 import threading
 import time
+from unittest.mock import patch
 
 import requests
+from psycopg2 import errors as pg_errors
 
 from odoo import SUPERUSER_ID, api
 from odoo.tests import HttpCase, tagged
@@ -258,7 +260,7 @@ class TestEventHandling(WebhookCase):
         with self.recorded_stripe({path: payloads.error(500, "Stripe is down", error_type="api_error")}):
             record = self.receive(event("customer.subscription.updated", stripe_subscription))
         self.assertEqual(record.state, "failed")
-        self.assertIn("Stripe answered with an error", record.error)
+        self.assertIn("HTTP 500", record.error)
         self.assertEqual(record.attempts, 1)
         self.assertTrue(record.next_attempt)
         # Not due yet: the cron leaves it.
@@ -268,6 +270,24 @@ class TestEventHandling(WebhookCase):
             self.assertIn(record, self.Event._cron_retry_failed())
         self.assertEqual((record.state, record.attempts, record.error), ("processed", 2, False))
         self.assertEqual(subscription.state, "unpaid")
+
+    def test_concurrent_update_is_retried_quietly_then_told_in_plain_words(self):
+        Event = type(self.Event)
+        conflict = pg_errors.SerializationFailure("could not serialize access due to concurrent update")
+        seti_event = event("setup_intent.succeeded", {"id": unique("seti"), "object": "setup_intent"})
+        with patch.object(Event, "_handle_nothing_to_do", side_effect=conflict):
+            record = self.receive(seti_event)
+            self.assertEqual(record.state, "received", "not failed: retried quietly")
+            self.assertFalse(record.error)
+            self.assertTrue(record.next_attempt)
+            for _attempt in range(3):
+                record.next_attempt = "2000-01-01 00:00:00"
+                self.assertIn(record, self.Event._cron_retry_failed())
+        self.assertEqual(record.state, "failed")
+        self.assertIn("Another update of the same subscription", record.error)
+        self.assertNotIn("serializ", record.error.lower())
+        record.action_retry()
+        self.assertEqual((record.state, record.error), ("processed", False))
 
     def test_retry_button(self):
         subscription = self.linked()

@@ -14,12 +14,15 @@ publicWidget.registry.VitaCardForm = publicWidget.Widget.extend({
     events: {
         "click .o_vita_submit": "_onSubmitNewCard",
         "click .o_vita_saved_card": "_onSubmitSavedCard",
+        "click .o_vita_complete_payment": "_onCompletePayment",
     },
 
     async willStart() {
         await this._super(...arguments);
         await loadJS(this.el.dataset.stripeJsUrl);
-        this.stripe = window.Stripe(this.el.dataset.publishableKey);
+        // Stripe.js speaks the page's language, its card messages included.
+        const locale = (document.documentElement.lang || "auto").split("-")[0] || "auto";
+        this.stripe = window.Stripe(this.el.dataset.publishableKey, { locale });
         this.card = this.stripe.elements().create("card");
     },
 
@@ -79,7 +82,7 @@ publicWidget.registry.VitaCardForm = publicWidget.Widget.extend({
                 payment_method: { card: this.card },
             });
             if (result.error) {
-                return { error: result.error.message || _t("The card could not be saved.") };
+                return { error: this._cardErrorMessage(result.error) };
             }
             const paymentMethod = result.setupIntent.payment_method;
             const answer = await rpc(
@@ -95,6 +98,25 @@ publicWidget.registry.VitaCardForm = publicWidget.Widget.extend({
             const answer = await rpc(this.el.dataset.confirmUrl, this._params({}));
             return this._afterConfirm(answer);
         });
+    },
+
+    /** A first payment left waiting for 3-D Secure: confirm it again. */
+    async _onCompletePayment() {
+        await this._run(async () => {
+            const answer = await rpc(this.el.dataset.authenticatedUrl, this._params({}));
+            return this._afterConfirm(answer);
+        });
+    },
+
+    /**
+     * Stripe.js reports card problems as plain objects with a message meant
+     * for the customer; a script failure (an Error) is not for their eyes.
+     */
+    _cardErrorMessage(error) {
+        if (error && !(error instanceof Error) && error.message) {
+            return error.message;
+        }
+        return _t("The card could not be checked. Please fill in every card field and try again.");
     },
 
     /** The first payment may need 3-D Secure: confirm it in the page. */

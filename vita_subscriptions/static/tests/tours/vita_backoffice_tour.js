@@ -16,9 +16,23 @@ registry.category("web_tour.tours").add("vita_backoffice_cancel_reactivate_tour"
             run: "click",
         },
         { content: "Confirm", trigger: ".modal button[name=action_confirm]", run: "click" },
-        { content: "Banner", trigger: ".o_form_view .alert-info:contains('Cancelled at the end of the billing period')", timeout: 45000 },
+        { content: "Banner", trigger: ".o_form_view .alert-info:contains('Cancels at the end of the billing period')", timeout: 45000 },
         { content: "Reactivate", trigger: ".o_form_view .o_statusbar_buttons button[name=action_reactivate]", run: "click" },
         { content: "Banner gone", trigger: ".o_form_view:not(:has(.alert-info:visible))", timeout: 45000 },
         { content: "Cancel is offered again", trigger: ".o_form_view .o_statusbar_buttons button[name=action_cancel]" },
+        { content: "Sync", trigger: ".o_form_view .o_statusbar_buttons button[name=action_sync_from_stripe_button]", run: "click" },
+        { content: "Told it is done", trigger: ".o_notification:contains('Synchronised with Stripe')" },
+    ],
+});
+
+// Odoo's integer field would truncate 1.5 to 1 without a word.
+registry.category("web_tour.tours").add("vita_backoffice_quantity_tour", {
+    steps: () => [
+        { content: "Quantity", trigger: ".o_form_view .o_field_widget[name=quantity] input", run: "edit 1.5" },
+        { content: "Leave the field", trigger: ".o_form_view .o_field_widget[name=name] input", run: "click" },
+        { content: "Told why", trigger: ".o_notification:contains('whole number')" },
+        { content: "Marked invalid", trigger: ".o_form_view .o_field_widget[name=quantity].o_field_invalid" },
+        { content: "Discard", trigger: ".o_form_view .o_form_button_cancel", run: "click" },
+        { content: "Unchanged", trigger: ".o_form_view .o_field_widget[name=quantity] input:value(2)" },
     ],
 });

@@ -40,6 +40,8 @@ tours.add("vita_portal_subscribe_tour", {
         ...fillCard("4242424242424242"),
         { content: "Subscribe", trigger: ".o_vita_submit", run: "click" },
         expectState("active"),
+        { content: "Thanked", trigger: ".o_vita_portal_message:contains('you are subscribed')" },
+        { content: "The card in use", trigger: ".o_vita_card_in_use:contains('4242') .o_vita_change_card" },
     ],
 });
 
@@ -51,6 +53,51 @@ tours.add("vita_portal_declined_tour", {
             content: "Plain error",
             trigger: ".o_vita_error:not(.d-none):contains('Please try another card')",
             timeout: SERVER_WAIT,
+        },
+        expectState("not_subscribed"),
+        { content: "The button is usable again", trigger: ".o_vita_submit:enabled", run: () => window.location.reload() },
+        {
+            content: "The declined card is not offered",
+            trigger: ".o_vita_saved_card:contains('4242'):not(:contains('0341'))",
+            timeout: SERVER_WAIT,
+        },
+    ],
+});
+
+tours.add("vita_portal_3ds_left_then_confirmed_tour", {
+    steps: () => [
+        ...fillCard("4000002500003155"),
+        { content: "Subscribe", trigger: ".o_vita_submit", run: "click" },
+        { ...complete3ds, content: "3-D Secure of the card set-up" },
+        {
+            content: "The customer leaves the 3-D Secure box of the first payment",
+            trigger: "button:contains('Complete authentication')",
+            run: () => window.location.reload(),
+            timeout: SERVER_WAIT,
+        },
+        expectState("incomplete"),
+        { content: "Told what is missing", trigger: ".o_vita_incomplete" },
+        { content: "Confirm the payment", trigger: ".o_vita_complete_payment", run: "click" },
+        { ...complete3ds, content: "3-D Secure of the first payment" },
+        expectState("active"),
+    ],
+});
+
+tours.add("vita_portal_incomplete_other_card_tour", {
+    steps: () => [
+        expectState("incomplete"),
+        ...fillCard("4242424242424242"),
+        { content: "Pay with another card", trigger: ".o_vita_submit", run: "click" },
+        expectState("active"),
+    ],
+});
+
+tours.add("vita_portal_empty_card_tour", {
+    steps: () => [
+        { content: "Subscribe without a card", trigger: ".o_vita_submit", run: "click" },
+        {
+            content: "A plain message, no script error",
+            trigger: ".o_vita_error:not(.d-none):contains('Please fill in every card field'):not(:contains('undefined'))",
         },
         expectState("not_subscribed"),
         { content: "The button is usable again", trigger: ".o_vita_submit:enabled" },
@@ -91,8 +138,10 @@ tours.add("vita_portal_cancel_reactivate_tour", {
         { content: "At period end is proposed", trigger: "#o_vita_when_end:checked" },
         { content: "Confirm", trigger: ".o_vita_cancel_confirm:visible", run: "click" },
         { content: "Ends at period end", trigger: ".o_vita_cancel_pending", timeout: SERVER_WAIT },
+        { content: "Told", trigger: ".o_vita_portal_message:contains('ends at the end of the billing period')" },
         { content: "Reactivate", trigger: ".o_vita_reactivate", run: "click" },
         { content: "Running again", trigger: ".o_vita_cancel:contains('Cancel subscription')", timeout: SERVER_WAIT },
+        { content: "Told", trigger: ".o_vita_portal_message:contains('active again')" },
         { trigger: "body:not(:has(.o_vita_cancel_pending))" },
     ],
 });
@@ -117,5 +166,6 @@ tours.add("vita_portal_credit_card_tour", {
             trigger: ".o_vita_current_card .o_vita_last4:contains('4444')",
             timeout: SERVER_WAIT,
         },
+        { content: "Told", trigger: ".o_vita_portal_message:contains('Your new card is saved')" },
     ],
 });
