@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
@@ -363,7 +363,11 @@ class VitaStripeEvent(models.Model):
     # ------------------------------------------------------------------
 
     def action_retry(self):
-        """Handle failed (or ignored) events again now."""
+        """Handle failed (or ignored) events again now: subscription
+        managers only (handlers run as superuser, as for a delivery), and
+        logged with who asked."""
+        if not (self.env.is_superuser() or self.env.user.has_group("vita_subscriptions.group_subscription_manager")):
+            raise AccessError(self.env._("Only subscription managers can retry Stripe events."))
         events = self.filtered(lambda e: e.state in ("failed", "ignored", "received"))
         if not events:
             raise UserError(self.env._("Only failed, ignored or unhandled events can be retried."))
@@ -375,6 +379,7 @@ class VitaStripeEvent(models.Model):
                 )
         except pg_errors.LockNotAvailable:
             raise UserError(self.env._("These events are being handled right now; try again in a moment.")) from None
+        _logger.info("Stripe events %s retried by user %s", events.mapped("stripe_id"), self.env.uid)
         events.sudo()._process()
         return True
 

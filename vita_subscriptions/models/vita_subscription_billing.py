@@ -373,7 +373,11 @@ class VitaSubscription(models.Model):
         drift = self._vita_drift(stripe_subscription)
         self._apply_stripe_subscription(stripe_subscription)
         created = self.env["account.move"]
-        if self.state != "not_subscribed":
+        # Invoices are created (posted and paid, as superuser) by the cron
+        # and by users allowed to invoice; a subscription clerk's Sync
+        # updates the state and leaves missing invoices to the cron.
+        may_invoice = self.env.is_superuser() or self.env.user.has_group("account.group_account_invoice")
+        if self.state != "not_subscribed" and may_invoice:
             paid = [i for i in gateway.list_paid_invoices(self.stripe_subscription_id) if (i.get("total") or 0) > 0]
             known = set(
                 self.env["account.move"]

@@ -1,4 +1,4 @@
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .webhook_common import WebhookCase
 
@@ -58,4 +58,19 @@ class TestReconcile(WebhookCase):
     def test_cron_runs(self):
         subscription = self.subscribed()
         self.env["vita.subscription"]._cron_reconcile_with_stripe()
+        self.assertEqual(len(subscription.invoice_ids), 1)
+
+    def test_clerk_sync_leaves_invoices_to_the_cron(self):
+        """A subscription user without invoicing rights updates the state
+        but creates no accounting entries through Sync."""
+        clerk = new_test_user(self.env, "vita_clerk_sync", groups="vita_subscriptions.group_subscription_user")
+        subscription = self.subscribed()
+        subscription.with_user(clerk).action_sync_from_stripe()
+        self.assertFalse(subscription.invoice_ids)
+        accountant = new_test_user(
+            self.env,
+            "vita_accountant_sync",
+            groups="vita_subscriptions.group_subscription_user,account.group_account_invoice",
+        )
+        subscription.with_user(accountant).action_sync_from_stripe()
         self.assertEqual(len(subscription.invoice_ids), 1)

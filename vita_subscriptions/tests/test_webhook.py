@@ -7,7 +7,8 @@ import requests
 from psycopg2 import errors as pg_errors
 
 from odoo import SUPERUSER_ID, api
-from odoo.tests import HttpCase, tagged
+from odoo.exceptions import AccessError
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..const import EVENT_HANDLERS, HANDLED_EVENT_TYPES, PARAM_WEBHOOK_KEY, PARAM_WEBHOOK_SECRET
 from ..controllers.webhook import MAX_BODY_BYTES
@@ -298,6 +299,18 @@ class TestEventHandling(WebhookCase):
         with self.recorded_stripe({path: (200, stripe_subscription)}):
             record.action_retry()
         self.assertEqual(record.state, "processed")
+
+    def test_retry_is_for_managers_and_logged(self):
+        record = self.receive({**event("invoice.paid", {"id": "in_retry"}), "data": "in_retry"})
+        clerk = new_test_user(self.env, "vita_clerk_retry", groups="vita_subscriptions.group_subscription_user")
+        with self.assertRaises(AccessError):
+            record.with_user(clerk).action_retry()
+        self.assertEqual(record.attempts, 1)
+        manager = new_test_user(self.env, "vita_manager_retry", groups="vita_subscriptions.group_subscription_manager")
+        with self.assertLogs("odoo.addons.vita_subscriptions", "INFO") as logs:
+            record.with_user(manager).action_retry()
+        self.assertEqual(record.attempts, 2)
+        self.assertTrue(any(f"retried by user {manager.id}" in line for line in logs.output), logs.output)
 
     def test_abandoned_attempt_metadata_is_ignored(self):
         """Stripe's metadata names an Odoo record that is not being
