@@ -75,7 +75,7 @@ class VitaStripeImport(models.TransientModel):
             .mapped("stripe_subscription_id")
         )
         unknown = [s for s in stripe_subscriptions if s["id"] not in known]
-        plans = self._plans_by_stripe_id(gateway, unknown)
+        plans = self._plans_by_stripe_id(gateway, [s for s in unknown if not self._shape_reason(s)])
         self.line_ids.unlink()
         self.write(
             {
@@ -131,6 +131,27 @@ class VitaStripeImport(models.TransientModel):
         return vals
 
     def _not_importable_reason(self, stripe_subscription, customer, catalogue):
+        reason = self._shape_reason(stripe_subscription)
+        if reason:
+            return reason
+        if customer.get("deleted") or not customer.get("id"):
+            return self.env._("The Stripe customer was deleted.")
+        price_id = _single_plan_id(stripe_subscription)
+        if price_id not in catalogue:
+            return self.env._("Billing plan %s is not in Odoo (check its currency).", price_id)
+        missing = [rate for rate in _tax_rate_ids(stripe_subscription) if rate not in catalogue]
+        if missing:
+            return self.env._("Tax rate %s is not in Odoo.", ", ".join(missing))
+        odoo_id = str((stripe_subscription.get("metadata") or {}).get("odoo_subscription_id") or "")
+        if odoo_id.isdigit():
+            attempt = self.env["vita.subscription"].sudo().browse(int(odoo_id)).exists()
+            if attempt and attempt.company_id == self.company_id and not attempt.stripe_subscription_id:
+                return self.env._("An abandoned subscribe attempt of %s.", attempt.display_name)
+        return None
+
+    def _shape_reason(self, stripe_subscription):
+        """Why Odoo cannot represent this subscription (one per-unit,
+        licensed plan × a quantity, a known status), or None."""
         items = (stripe_subscription.get("items") or {}).get("data") or []
         if len(items) != 1:
             return self.env._("%s items: only subscriptions with one item can be imported.", len(items))
@@ -142,18 +163,6 @@ class VitaStripeImport(models.TransientModel):
             return self.env._("Metered price %s: only licensed prices are supported.", price.get("id"))
         if state_from_stripe(stripe_subscription.get("status"), False) is None:
             return self.env._("Stripe status “%s” is unknown to Odoo.", stripe_subscription.get("status"))
-        if customer.get("deleted") or not customer.get("id"):
-            return self.env._("The Stripe customer was deleted.")
-        if price.get("id") not in catalogue:
-            return self.env._("Billing plan %s is not in Odoo (check its currency).", price.get("id"))
-        missing = [rate for rate in _tax_rate_ids(stripe_subscription) if rate not in catalogue]
-        if missing:
-            return self.env._("Tax rate %s is not in Odoo.", ", ".join(missing))
-        odoo_id = str((stripe_subscription.get("metadata") or {}).get("odoo_subscription_id") or "")
-        if odoo_id.isdigit():
-            attempt = self.env["vita.subscription"].sudo().browse(int(odoo_id)).exists()
-            if attempt and attempt.company_id == self.company_id and not attempt.stripe_subscription_id:
-                return self.env._("An abandoned subscribe attempt of %s.", attempt.display_name)
         return None
 
     def _propose_partner(self, customer, gateway):
