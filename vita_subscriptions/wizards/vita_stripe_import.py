@@ -282,7 +282,7 @@ class VitaStripeImportLine(models.TransientModel):
     importable = fields.Boolean(readonly=True)
     reason = fields.Char("Not importable because", readonly=True)
     to_import = fields.Boolean("Import")
-    subscription_id = fields.Many2one("vita.subscription", string="Subscription", readonly=True)
+    subscription_id = fields.Many2one("vita.subscription", readonly=True)
     invoice_count = fields.Integer("Paid invoices imported", readonly=True)
     result = fields.Char(readonly=True)
 
@@ -437,4 +437,3 @@ def _tax_rate_ids(stripe_subscription):
         return []
     rates = items[0].get("tax_rates") or stripe_subscription.get("default_tax_rates") or []
     return [rate if isinstance(rate, str) else rate.get("id") for rate in rates]
-
