@@ -252,7 +252,7 @@ class VitaStripeImportLine(models.TransientModel):
     _description = "Stripe subscription to import"
     _order = "importable desc, id"
 
-    import_id = fields.Many2one("vita.stripe.import", required=True, ondelete="cascade")
+    import_id = fields.Many2one("vita.stripe.import", string="Import run", required=True, ondelete="cascade")
     company_id = fields.Many2one(related="import_id.company_id")
     mode = fields.Selection(related="import_id.mode")
     stripe_subscription_id = fields.Char("Stripe subscription", readonly=True)
