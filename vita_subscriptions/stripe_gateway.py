@@ -244,6 +244,11 @@ class StripeGateway:
         with self._errors_as_user_errors("customers.create"):
             return self.client.v1.customers.create(params=params, options={"idempotency_key": idempotency_key})
 
+    def retrieve_customer(self, customer_id) -> stripe.Customer:
+        """https://docs.stripe.com/api/customers/retrieve"""
+        with self._errors_as_user_errors("customers.retrieve"):
+            return self.client.v1.customers.retrieve(customer_id)
+
     # ------------------------------------------------------------------
     # Subscriptions
     # ------------------------------------------------------------------
@@ -418,6 +423,18 @@ class StripeGateway:
         included, paged (for the reconciliation).
         https://docs.stripe.com/api/subscriptions/list"""
         params: stripe.params.SubscriptionListParams = {"status": "all", "limit": PAGE_SIZE}
+        with self._errors_as_user_errors("subscriptions.list"):
+            yield from self.client.v1.subscriptions.list(params=params).auto_paging_iter()
+
+    def list_subscriptions_with_customers(self) -> Iterator[stripe.Subscription]:
+        """Every subscription of the account in this mode, ended ones
+        included, with its customer expanded, paged (for the import).
+        https://docs.stripe.com/api/subscriptions/list"""
+        params: stripe.params.SubscriptionListParams = {
+            "status": "all",
+            "limit": PAGE_SIZE,
+            "expand": ["data.customer"],
+        }
         with self._errors_as_user_errors("subscriptions.list"):
             yield from self.client.v1.subscriptions.list(params=params).auto_paging_iter()
 

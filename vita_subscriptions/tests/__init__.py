@@ -1,5 +1,6 @@
 from . import test_catalogue
 from . import test_gateway
+from . import test_import
 from . import test_install
 from . import test_money
 from . import test_invoice

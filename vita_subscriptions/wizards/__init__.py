@@ -1,1 +1,2 @@
 from . import vita_subscription_cancel
+from . import vita_stripe_import
