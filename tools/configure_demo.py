@@ -24,6 +24,25 @@ provider.write(
     }
 )
 env["vita.stripe.plan"]._sync_catalogue_from_stripe()
+
+# The demo company: a payments journal for Stripe, and its default terms in
+# French (fr_FR is loaded by tools/run.sh) when nobody has translated them.
+company = env.ref("base.main_company")
+if not company.vita_journal_id:
+    company.vita_journal_id = env["account.journal"].search(
+        [("type", "=", "bank"), ("company_id", "=", company.id)], limit=1
+    )
+FRENCH_TERMS = (
+    "L'abonnement se renouvelle automatiquement à chaque période de facturation jusqu'à ce que "
+    "vous le résiliiez. Vous pouvez le résilier à tout moment depuis votre portail ; une résiliation "
+    "en fin de période de facturation peut être annulée jusqu'à cette date."
+)
+french = env["res.lang"]._lang_get("fr_FR")
+if french.active and company.vita_terms:
+    english = company.with_context(lang="en_US").vita_terms
+    terms = company._fields["vita_terms"].get_trans_terms(english)
+    if len(terms) == 1 and company.with_context(lang="fr_FR").vita_terms == english:
+        company.update_field_translations("vita_terms", {"fr_FR": {terms[0]: FRENCH_TERMS}})
 env.cr.commit()
 
 # Two demo customers subscribe with a test card, so the back office shows

@@ -20,12 +20,16 @@ trap 'kill "$LOCALSTRIPE_PID" 2>/dev/null || true' EXIT INT TERM
 "$PY" "$ROOT/tools/seed_localstripe.py" "$STRIPE_URL" "$DEMO_SECRET_KEY"
 
 odoo_args=(--addons-path="$ODOO_SRC/addons,$ROOT" -d "$DB")
+# French is loaded too, so the pages can be seen in French (switch the user's
+# language, or the portal user's); loading it again only refreshes the terms.
+LANGUAGES="fr_FR"
 if psql -d "$DB" -Atc "select 1 from ir_module_module where name = 'vita_subscriptions' and state = 'installed'" 2>/dev/null | grep -q 1; then
     log "Updating the addon in the existing database $DB"
-    "$PY" "$ODOO_SRC/odoo-bin" "${odoo_args[@]}" -u vita_subscriptions --stop-after-init --log-level=warn
+    "$PY" "$ODOO_SRC/odoo-bin" "${odoo_args[@]}" -u vita_subscriptions --load-language="$LANGUAGES" \
+        --stop-after-init --log-level=warn
 else
     log "Creating the demo database $DB (~40 s)"
-    odoo_init "$DB"
+    odoo_init "$DB" --load-language="$LANGUAGES"
 fi
 
 log "Pointing the addon at localstripe and wiring its webhook"

@@ -1,7 +1,7 @@
 import logging
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..const import PLAN_INTERVALS
 from ..stripe_gateway import StripeGateway
@@ -31,16 +31,12 @@ class VitaStripePlan(models.Model):
     interval_count = fields.Integer(default=1, readonly=True)
     period_label = fields.Char("Billed", compute="_compute_period_label", help="e.g. “per month”, “every 3 months”.")
 
-    @api.depends("product_name", "nickname", "amount", "currency_id", "interval", "interval_count")
+    @api.depends("product_name", "nickname", "stripe_id")
     def _compute_name(self):
-        intervals = dict(self._fields["interval"]._description_selection(self.env))
+        """Product and nickname only: stored, so in no one's language; the
+        price and period are added at display time (display_name)."""
         for plan in self:
-            period = intervals.get(plan.interval, "")
-            if plan.interval_count > 1:
-                period = f"{plan.interval_count} × {period}"
-            label = " – ".join(filter(None, [plan.product_name, plan.nickname]))
-            amount = plan.currency_id.format(plan.amount) if plan.currency_id else plan.amount
-            plan.name = f"{label} ({amount} / {period})"
+            plan.name = " – ".join(filter(None, [plan.product_name, plan.nickname])) or plan.stripe_id
 
     @api.depends("interval", "interval_count")
     def _compute_period_label(self):
@@ -61,6 +57,55 @@ class VitaStripePlan(models.Model):
                     "year": self.env._("per year"),
                 }
                 plan.period_label = per.get(plan.interval, "")
+
+    # ------------------------------------------------------------------
+    # Labels in the reader's language, invoice product
+    # ------------------------------------------------------------------
+
+    product_id = fields.Many2one(
+        "product.product",
+        string="Invoice product",
+        domain="[('type', '=', 'service')]",
+        check_company=True,
+        help="Product of the Odoo invoice lines of this plan: its income account, and reports by product. "
+        "Without one the lines have no product and use the sales journal's income account.",
+    )
+
+    @api.depends("name", "amount", "currency_id", "interval", "interval_count")
+    @api.depends_context("lang")
+    def _compute_display_name(self):
+        """“Vita Care – Monthly ($ 32.00 / month)”, in the reader's language
+        and number format."""
+        for plan in self:
+            plan.display_name = f"{plan.name} ({plan._vita_price_label()})" if plan.currency_id else plan.name
+
+    def _vita_price_label(self):
+        """“$ 32.00 / month”, “90,00 € / 3 mois”: the amount and period in
+        the language of the environment (the reader's)."""
+        self.ensure_one()
+        if self.interval_count > 1:
+            every = {
+                "day": self.env._("%(amount)s / %(count)s days"),
+                "week": self.env._("%(amount)s / %(count)s weeks"),
+                "month": self.env._("%(amount)s / %(count)s months"),
+                "year": self.env._("%(amount)s / %(count)s years"),
+            }
+        else:
+            every = {
+                "day": self.env._("%(amount)s / day"),
+                "week": self.env._("%(amount)s / week"),
+                "month": self.env._("%(amount)s / month"),
+                "year": self.env._("%(amount)s / year"),
+            }
+        label = every.get(self.interval, "%(amount)s")
+        return label % {"amount": self.currency_id.format(self.amount), "count": self.interval_count}
+
+    def write(self, vals):
+        """Stripe owns the plan: people set only the invoice product; the
+        other fields are written by the sync (sudo)."""
+        if not self.env.su and set(vals) - {"product_id"}:
+            raise AccessError(self.env._("Billing plans come from Stripe: only their invoice product is set in Odoo."))
+        return super().write(vals)
 
     # ------------------------------------------------------------------
     # Sync

@@ -159,6 +159,7 @@ class VitaSubscription(models.Model):
             "currency_id": currency.id,
             "invoice_date": stripe_date(created) or fields.Date.context_today(self),
             "invoice_origin": self.name,
+            "invoice_user_id": self._vita_salesperson().id,
             "ref": stripe_invoice.get("number") or stripe_invoice["id"],
             "payment_reference": stripe_invoice.get("number") or stripe_invoice["id"],
             "vita_subscription_id": self.id,
@@ -169,6 +170,16 @@ class VitaSubscription(models.Model):
             ],
         }
 
+    def _vita_salesperson(self):
+        """The responsible of the subscription, else the user at work; never
+        OdooBot, the superuser or the public user a webhook or cron runs as
+        (Odoo's default salesperson is whoever creates the invoice): then
+        the invoice has none."""
+        for user in (self.user_id, self.env.user):
+            if user and not user._is_superuser() and user._is_internal():
+                return user
+        return self.env["res.users"]
+
     def _vita_currency(self, code):
         currency = stripe_currency(self.env, code)
         if not currency:
@@ -177,27 +188,49 @@ class VitaSubscription(models.Model):
 
     def _vita_invoice_lines_vals(self, stripe_invoice, lines, currency):
         """Stripe's lines, each followed by its discounts as negative lines
-        with the same taxes (Stripe taxes the discounted amount), then the
-        share of invoice-level discounts no line carries."""
+        with the same taxes (Stripe taxes the discounted amount) and product,
+        then the share of invoice-level discounts no line carries."""
         taxes_by_line = [self._vita_odoo_taxes(_line_tax_rate_ids(line)) for line in lines]
+        products = self._vita_line_products(lines)
         vals_list = []
-        for line, taxes in zip(lines, taxes_by_line, strict=True):
-            vals_list.append(self._vita_line_vals(line, currency, taxes))
+        for line, taxes, product in zip(lines, taxes_by_line, products, strict=True):
+            vals_list.append(self._vita_line_vals(line, currency, taxes, product))
             vals_list += [
-                self._vita_discount_vals(discount_id, amount, currency, taxes)
+                self._vita_discount_vals(discount_id, amount, currency, taxes, product)
                 for discount_id, amount in _line_discounts(line)
             ]
         weights = [line.get("amount") or 0 for line in lines]
         for discount_id, amount in _unallocated_discounts(stripe_invoice, lines).items():
-            for taxes, share in zip(taxes_by_line, _allocate(amount, weights), strict=True):
+            for taxes, product, share in zip(taxes_by_line, products, _allocate(amount, weights), strict=True):
                 if share:
-                    vals_list.append(self._vita_discount_vals(discount_id, share, currency, taxes))
+                    vals_list.append(self._vita_discount_vals(discount_id, share, currency, taxes, product))
         return vals_list
 
-    def _vita_line_vals(self, line, currency, taxes):
+    def _vita_line_products(self, lines):
+        """The invoice product of each line's plan: the synced plan of the
+        line's Stripe price, else this subscription's plan (a price not
+        synced yet, a one-off item); empty when the plan has none."""
+        price_ids = [_line_price_id(line) for line in lines]
+        plans = (
+            self.env["vita.stripe.plan"]
+            .sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("company_id", "=", self.company_id.id),
+                    ("mode", "=", self.mode),
+                    ("stripe_id", "in", [price_id for price_id in price_ids if price_id]),
+                ]
+            )
+        )
+        by_stripe_id = {plan.stripe_id: plan for plan in plans}
+        return [(by_stripe_id.get(price_id) or self.plan_id).product_id for price_id in price_ids]
+
+    def _vita_line_vals(self, line, currency, taxes, product):
         """One invoice line per Stripe line: its quantity and Stripe's unit
         amount when they make the line amount (prorations do not: their
-        amount is kept as one unit), and the mapped Odoo taxes."""
+        amount is kept as one unit), the mapped Odoo taxes and the plan's
+        product (its income account; Stripe's taxes, not the product's)."""
         amount = line.get("amount") or 0
         quantity = line.get("quantity") or 1
         unit = _unit_amount(line)
@@ -211,14 +244,16 @@ class VitaSubscription(models.Model):
             name = f"{name}\n{format_date(self.env, start)} – {format_date(self.env, end)}"
         return {
             "name": name,
+            "product_id": product.id,
             "quantity": quantity,
             "price_unit": from_stripe_amount(int(unit), currency),
             "tax_ids": [Command.set(taxes.ids)],
         }
 
-    def _vita_discount_vals(self, discount_id, amount, currency, taxes):
+    def _vita_discount_vals(self, discount_id, amount, currency, taxes, product):
         return {
             "name": self.env._("Discount %s", discount_id),
+            "product_id": product.id,
             "quantity": 1,
             "price_unit": -from_stripe_amount(amount, currency),
             "tax_ids": [Command.set(taxes.ids)],
@@ -457,6 +492,17 @@ def _unit_amount(line):
             return Decimal(str(value))
         except InvalidOperation:
             continue
+    return None
+
+
+def _line_price_id(line):
+    """Stripe price (plan) id of a line: ``pricing.price_details.price``
+    since basil, ``price`` or ``plan`` (ids or objects) before."""
+    pricing = (line.get("pricing") or {}).get("price_details") or {}
+    for value in (pricing.get("price"), line.get("price"), line.get("plan")):
+        price_id = value if isinstance(value, str) else (value or {}).get("id")
+        if price_id:
+            return price_id
     return None
 
 

@@ -3,10 +3,13 @@ from . import test_gateway
 from . import test_import
 from . import test_install
 from . import test_money
+from . import test_plan_label
 from . import test_invoice
+from . import test_invoice_product
 from . import test_portal
 from . import test_reconcile
 from . import test_refund
+from . import test_screenshots
 from . import test_settings
 from . import test_subscription
 from . import test_tours

@@ -1,0 +1,281 @@
+"""Screenshots of the demo for the README, in English and in French.
+
+Usage: screenshots.py [URL] [--out DIR] [--langs en_US,fr_FR]
+(`make screenshots`, against a running `make run`; URL defaults to
+http://localhost:8069).
+
+Logs in as the administrator and the demo portal user with requests, then
+drives headless Chromium through the DevTools protocol: the session cookie
+is set with Network.setCookie, each page is opened with Page.navigate and
+captured with Page.captureScreenshot once what it shows is on screen. The
+users' languages are switched for the French pictures and put back after.
+"""
+
+import argparse
+import base64
+import json
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+import websocket
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = ROOT / "doc" / "screenshots"
+WIDTH, HEIGHT = 1280, 800
+# Waits poll what the page shows, up to these many seconds.
+START_TIMEOUT = 20
+PAGE_TIMEOUT = 30
+BACKOFFICE_READY = ".o_action_manager .o_view_controller:not(.o_loading)"
+
+# name, user ("admin", "portal" or None for a visitor), how to find the URL, what shows the page is ready.
+PAGES = [
+    ("subscription_list", "admin", "/odoo/action-vita_subscriptions.vita_subscription_action", ".o_list_view"),
+    ("subscription_form", "admin", "backoffice_form", ".o_form_view .o_field_widget[name=plan_id]"),
+    ("settings", "admin", "/odoo/action-vita_subscriptions.vita_subscriptions_settings_action", "#vita_terms"),
+    ("portal_before_subscribing", "portal", "portal_to_subscribe", ".o_vita_subscription_page"),
+    ("portal_subscribed", None, "portal_subscribed", ".o_vita_subscription_page"),
+    ("portal_card", "portal", "/my/credit_card", "#wrap"),
+]
+
+
+class Odoo:
+    """A logged-in requests session and the JSON-RPC calls the script needs."""
+
+    def __init__(self, base_url, login, password):
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+        page = self.session.get(f"{self.base_url}/web/login", timeout=30)
+        page.raise_for_status()
+        match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        if not match:
+            raise RuntimeError(f"No login form at {self.base_url}/web/login")
+        answer = self.session.post(
+            f"{self.base_url}/web/login",
+            data={"login": login, "password": password, "csrf_token": match.group(1)},
+            allow_redirects=False,
+            timeout=30,
+        )
+        answer.raise_for_status()
+        self.uid = self.rpc("/web/session/get_session_info", {}).get("uid")
+        if not self.uid:
+            raise RuntimeError(f"Could not log in as {login} on {self.base_url}")
+
+    @property
+    def session_id(self):
+        return self.session.cookies.get("session_id")
+
+    def rpc(self, path, params):
+        answer = self.session.post(
+            f"{self.base_url}{path}", json={"jsonrpc": "2.0", "method": "call", "params": params}, timeout=30
+        )
+        answer.raise_for_status()
+        body = answer.json()
+        if "error" in body:
+            raise RuntimeError(f"{path}: {body['error'].get('data', {}).get('message') or body['error']}")
+        return body["result"]
+
+    def call(self, model, method, *args, **kwargs):
+        return self.rpc(
+            f"/web/dataset/call_kw/{model}/{method}",
+            {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
+        )
+
+
+class Chromium:
+    """Headless Chromium driven through the DevTools protocol."""
+
+    def __init__(self, width=WIDTH, height=HEIGHT):
+        binary = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
+        if not binary:
+            raise RuntimeError("Chromium not found (tools/common.sh ensure_chromium installs it).")
+        self.profile = tempfile.mkdtemp(prefix="vita-screenshots-")
+        port = _free_port()
+        self.process = subprocess.Popen(  # noqa: S603 the browser found on PATH, fixed arguments
+            [
+                binary,
+                "--headless=new",
+                f"--remote-debugging-port={port}",
+                "--remote-allow-origins=*",
+                f"--user-data-dir={self.profile}",
+                f"--window-size={width},{height}",
+                "--no-sandbox",  # root in containers and CI
+                "--no-first-run",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--force-device-scale-factor=1",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.socket = websocket.create_connection(self._page_target(port), timeout=PAGE_TIMEOUT)
+        self.next_id = 0
+        self.call("Page.enable")
+        self.call("Network.enable")
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
+
+    def _page_target(self, port):
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            try:
+                targets = requests.get(f"http://127.0.0.1:{port}/json/list", timeout=2).json()
+                pages = [t for t in targets if t.get("type") == "page"]
+                if pages:
+                    return pages[0]["webSocketDebuggerUrl"]
+            except requests.RequestException:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("Chromium did not start its DevTools endpoint")
+            time.sleep(0.1)
+
+    def call(self, method, **params):
+        """Send one DevTools command and return its result (events are skipped)."""
+        self.next_id += 1
+        self.socket.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.socket.recv())
+            if message.get("id") == self.next_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+
+    def evaluate(self, expression):
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        return result.get("result", {}).get("value")
+
+    def open(self, url, session_id=None, ready_selector="body"):
+        """Open ``url`` as the owner of ``session_id`` (a visitor without
+        one) and wait until ``ready_selector`` shows and nothing loads."""
+        self.call("Network.clearBrowserCookies")
+        if session_id:
+            parts = urlsplit(url)
+            self.call(
+                "Network.setCookie",
+                name="session_id",
+                value=session_id,
+                url=f"{parts.scheme}://{parts.netloc}/",
+                httpOnly=True,
+            )
+        self.call("Page.navigate", url=url)
+        busy = ".o_loading_indicator, .o_blockUI"
+        ready = (
+            f"document.readyState === 'complete' && !!document.querySelector({json.dumps(ready_selector)})"
+            f" && !document.querySelector({json.dumps(busy)})"
+        )
+        deadline = time.monotonic() + PAGE_TIMEOUT
+        while not self.evaluate(ready):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url}: {ready_selector} did not show within {PAGE_TIMEOUT} s")
+            time.sleep(0.2)
+        # Web fonts and images of the page, then one frame painted.
+        self.evaluate("document.fonts.ready.then(() => true)")
+        self.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))")
+
+    def screenshot(self, path):
+        data = self.call("Page.captureScreenshot", format="png")["data"]
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(data))
+        return path
+
+    def close(self):
+        try:
+            self.socket.close()
+        finally:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+            shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def capture(base_url, path, out_file, *, session_id=None, ready_selector="body", browser=None):
+    """One screenshot of ``base_url + path`` (as the owner of
+    ``session_id``) written to ``out_file``; returns its path."""
+    own = browser is None
+    browser = browser or Chromium()
+    try:
+        browser.open(base_url.rstrip("/") + path, session_id, ready_selector)
+        return browser.screenshot(out_file)
+    finally:
+        if own:
+            browser.close()
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _demo_urls(admin):
+    """The URLs of the demo records the pages show."""
+    subscriptions = admin.call(
+        "vita.subscription",
+        "search_read",
+        [],
+        fields=["id", "state", "partner_id"],
+        order="id",
+    )
+    portal_partner = admin.call("res.users", "search_read", [("login", "=", "portal")], fields=["partner_id"])
+    portal_partner_id = portal_partner[0]["partner_id"][0] if portal_partner else None
+    to_subscribe = next(
+        (s for s in subscriptions if s["state"] == "not_subscribed" and s["partner_id"][0] == portal_partner_id),
+        None,
+    ) or next((s for s in subscriptions if s["state"] == "not_subscribed"), None)
+    subscribed = next((s for s in subscriptions if s["state"] == "active"), None) or subscriptions[0]
+    form = next((s for s in subscriptions if s["state"] == "active"), subscribed)
+    return {
+        "backoffice_form": f"/odoo/action-vita_subscriptions.vita_subscription_action/{form['id']}",
+        "portal_to_subscribe": f"/my/subscriptions/{to_subscribe['id']}" if to_subscribe else "/my/subscriptions",
+        # As the customer opens it from the e-mail: the link carries its access token.
+        "portal_subscribed": admin.call("vita.subscription", "get_portal_url", [subscribed["id"]]),
+    }
+
+
+def take_all(base_url, out_dir, langs):
+    admin = Odoo(base_url, "admin", "admin")
+    portal = Odoo(base_url, "portal", "portal")
+    sessions = {"admin": admin.session_id, "portal": portal.session_id, None: None}
+    users = {"admin": admin.uid, "portal": portal.uid}
+    saved = {row["id"]: row["lang"] for row in admin.call("res.users", "read", list(users.values()), ["lang"])}
+    urls = _demo_urls(admin)
+    browser = Chromium()
+    written = []
+    try:
+        for lang in langs:
+            admin.call("res.users", "write", list(users.values()), {"lang": lang})
+            for name, user, where, ready in PAGES:
+                path = urls.get(where, where)
+                out_file = Path(out_dir) / f"{name}_{lang.split('_')[0]}.png"
+                written.append(
+                    capture(base_url, path, out_file, session_id=sessions[user], ready_selector=ready, browser=browser)
+                )
+                print(f"{out_file}  ({path})")
+    finally:
+        browser.close()
+        for uid, lang in saved.items():
+            admin.call("res.users", "write", [uid], {"lang": lang})
+    return written
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("url", nargs="?", default="http://localhost:8069")
+    parser.add_argument("--out", default=str(DEFAULT_OUT), help="folder of the PNGs (default: doc/screenshots)")
+    parser.add_argument("--langs", default="en_US,fr_FR", help="comma-separated languages (default: en_US,fr_FR)")
+    args = parser.parse_args(argv)
+    take_all(args.url, args.out, args.langs.split(","))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
