@@ -15,6 +15,7 @@ import argparse
 import base64
 import json
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -31,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "doc" / "screenshots"
 WIDTH, HEIGHT = 1280, 800
 # Waits poll what the page shows, up to these many seconds.
-START_TIMEOUT = 20
+START_TIMEOUT = 60
 PAGE_TIMEOUT = 30
 BACKOFFICE_READY = ".o_action_manager .o_view_controller:not(.o_loading)"
 
@@ -98,6 +99,9 @@ class Chromium:
             raise RuntimeError("Chromium not found (tools/common.sh ensure_chromium installs it).")
         self.profile = tempfile.mkdtemp(prefix="vita-screenshots-")
         port = _free_port()
+        self.socket = None
+        # Chromium's own messages, shown if it fails to start; closed by close().
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115
         self.process = subprocess.Popen(  # noqa: S603 the browser found on PATH, fixed arguments
             [
                 binary,
@@ -114,7 +118,8 @@ class Chromium:
                 "about:blank",
             ],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=self.log,
+            preexec_fn=_without_address_space_limit,  # noqa: PLW1509 only sets a limit, no threads involved
         )
         self.socket = websocket.create_connection(self._page_target(port), timeout=PAGE_TIMEOUT)
         self.next_id = 0
@@ -133,7 +138,11 @@ class Chromium:
             except requests.RequestException:
                 pass
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("Chromium did not start its DevTools endpoint")
+                self.log.seek(0)
+                output = self.log.read().decode(errors="replace")[-2000:]
+                exit_code = self.process.poll()
+                self.close()
+                raise RuntimeError(f"Chromium did not start its DevTools endpoint (exit {exit_code}):\n{output}")
             time.sleep(0.1)
 
     def call(self, method, **params):
@@ -188,7 +197,8 @@ class Chromium:
 
     def close(self):
         try:
-            self.socket.close()
+            if self.socket:
+                self.socket.close()
         finally:
             self.process.terminate()
             try:
@@ -196,6 +206,7 @@ class Chromium:
             except subprocess.TimeoutExpired:
                 self.process.kill()
             shutil.rmtree(self.profile, ignore_errors=True)
+            self.log.close()
 
 
 def capture(base_url, path, out_file, *, session_id=None, ready_selector="body", browser=None):
@@ -209,6 +220,14 @@ def capture(base_url, path, out_file, *, session_id=None, ready_selector="body",
     finally:
         if own:
             browser.close()
+
+
+def _without_address_space_limit():
+    """Odoo caps its address space (RLIMIT_AS, ``limit_memory_hard``) and a
+    child inherits the cap: Chromium reserves far more than it uses and
+    dies of it (SIGTRAP) when the script runs inside Odoo's test server."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
 
 
 def _free_port():

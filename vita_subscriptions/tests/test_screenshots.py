@@ -25,5 +25,7 @@ class TestScreenshotScript(HttpCase):
                 session_id=admin.session_id,
                 ready_selector="#wrap",
             ).read_bytes()
+        # Requests the page started (lazy assets) end before the test's cursor closes.
+        self._wait_remaining_requests()
         self.assertTrue(png.startswith(b"\x89PNG\r\n\x1a\n"))
         self.assertGreater(len(png), 5000, "a page, not a blank image")
