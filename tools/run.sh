@@ -22,7 +22,8 @@ trap 'kill "$LOCALSTRIPE_PID" 2>/dev/null || true' EXIT INT TERM
 odoo_args=(--addons-path="$ODOO_SRC/addons,$ROOT" -d "$DB")
 # French is loaded too, so the pages can be seen in French (switch the user's
 # language, or the portal user's); loading it again only refreshes the terms.
-LANGUAGES="fr_FR"
+# English first: at creation the first language becomes the default one.
+LANGUAGES="en_US,fr_FR"
 if psql -d "$DB" -Atc "select 1 from ir_module_module where name = 'vita_subscriptions' and state = 'installed'" 2>/dev/null | grep -q 1; then
     log "Updating the addon in the existing database $DB"
     "$PY" "$ODOO_SRC/odoo-bin" "${odoo_args[@]}" -u vita_subscriptions --load-language="$LANGUAGES" \

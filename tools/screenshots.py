@@ -36,14 +36,22 @@ START_TIMEOUT = 60
 PAGE_TIMEOUT = 30
 BACKOFFICE_READY = ".o_action_manager .o_view_controller:not(.o_loading)"
 
-# name, user ("admin", "portal" or None for a visitor), how to find the URL, what shows the page is ready.
+# name, user ("admin", "portal" or None for a visitor), the URL (or how to find
+# it), what shows the page is drawn, what to scroll into view (optional).
 PAGES = [
     ("subscription_list", "admin", "/odoo/action-vita_subscriptions.vita_subscription_action", ".o_list_view"),
     ("subscription_form", "admin", "backoffice_form", ".o_form_view .o_field_widget[name=plan_id]"),
     ("settings", "admin", "/odoo/action-vita_subscriptions.vita_subscriptions_settings_action", "#vita_terms"),
-    ("portal_before_subscribing", "portal", "portal_to_subscribe", ".o_vita_subscription_page"),
+    (
+        "settings_terms",
+        "admin",
+        "/odoo/action-vita_subscriptions.vita_subscriptions_settings_action",
+        "#vita_terms .odoo-editor-editable, #vita_terms .note-editable, #vita_terms [contenteditable]",
+        "#vita_terms",
+    ),
+    ("portal_before_subscribing", "portal", "portal_to_subscribe", ".o_vita_card_element input"),
     ("portal_subscribed", None, "portal_subscribed", ".o_vita_subscription_page"),
-    ("portal_card", "portal", "/my/credit_card", "#wrap"),
+    ("portal_card", "portal", "/my/credit_card", ".o_vita_card_element input"),
 ]
 
 
@@ -160,7 +168,7 @@ class Chromium:
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
         return result.get("result", {}).get("value")
 
-    def open(self, url, session_id=None, ready_selector="body"):
+    def open(self, url, session_id=None, ready_selector="body", scroll_to=None):
         """Open ``url`` as the owner of ``session_id`` (a visitor without
         one) and wait until ``ready_selector`` shows and nothing loads."""
         self.call("Network.clearBrowserCookies")
@@ -184,6 +192,8 @@ class Chromium:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{url}: {ready_selector} did not show within {PAGE_TIMEOUT} s")
             time.sleep(0.2)
+        if scroll_to:
+            self.evaluate(f"document.querySelector({json.dumps(scroll_to)}).scrollIntoView({{block: 'start'}})")
         # Web fonts and images of the page, then one frame painted.
         self.evaluate("document.fonts.ready.then(() => true)")
         self.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))")
@@ -209,13 +219,13 @@ class Chromium:
             self.log.close()
 
 
-def capture(base_url, path, out_file, *, session_id=None, ready_selector="body", browser=None):
+def capture(base_url, path, out_file, *, session_id=None, ready_selector="body", scroll_to=None, browser=None):
     """One screenshot of ``base_url + path`` (as the owner of
     ``session_id``) written to ``out_file``; returns its path."""
     own = browser is None
     browser = browser or Chromium()
     try:
-        browser.open(base_url.rstrip("/") + path, session_id, ready_selector)
+        browser.open(base_url.rstrip("/") + path, session_id, ready_selector, scroll_to)
         return browser.screenshot(out_file)
     finally:
         if own:
@@ -273,11 +283,19 @@ def take_all(base_url, out_dir, langs):
     try:
         for lang in langs:
             admin.call("res.users", "write", list(users.values()), {"lang": lang})
-            for name, user, where, ready in PAGES:
+            for name, user, where, ready, *scroll_to in PAGES:
                 path = urls.get(where, where)
                 out_file = Path(out_dir) / f"{name}_{lang.split('_')[0]}.png"
                 written.append(
-                    capture(base_url, path, out_file, session_id=sessions[user], ready_selector=ready, browser=browser)
+                    capture(
+                        base_url,
+                        path,
+                        out_file,
+                        session_id=sessions[user],
+                        ready_selector=ready,
+                        scroll_to=scroll_to[0] if scroll_to else None,
+                        browser=browser,
+                    )
                 )
                 print(f"{out_file}  ({path})")
     finally:
