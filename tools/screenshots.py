@@ -33,7 +33,7 @@ DEFAULT_OUT = ROOT / "doc" / "screenshots"
 WIDTH, HEIGHT = 1280, 800
 # Waits poll what the page shows, up to these many seconds.
 START_TIMEOUT = 60
-PAGE_TIMEOUT = 30
+PAGE_TIMEOUT = 90
 BACKOFFICE_READY = ".o_action_manager .o_view_controller:not(.o_loading)"
 
 # name, user ("admin", "portal" or None for a visitor), the URL (or how to find
@@ -168,19 +168,18 @@ class Chromium:
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
         return result.get("result", {}).get("value")
 
-    def open(self, url, session_id=None, ready_selector="body", scroll_to=None):
+    def open(self, url, session_id=None, ready_selector="body", scroll_to=None, lang=None):
         """Open ``url`` as the owner of ``session_id`` (a visitor without
         one) and wait until ``ready_selector`` shows and nothing loads."""
         self.call("Network.clearBrowserCookies")
+        parts = urlsplit(url)
+        site = f"{parts.scheme}://{parts.netloc}/"
         if session_id:
-            parts = urlsplit(url)
-            self.call(
-                "Network.setCookie",
-                name="session_id",
-                value=session_id,
-                url=f"{parts.scheme}://{parts.netloc}/",
-                httpOnly=True,
-            )
+            self.call("Network.setCookie", name="session_id", value=session_id, url=site, httpOnly=True)
+        if lang:
+            # Portal pages take their language from this cookie first (the
+            # session keeps the language the user had when logging in).
+            self.call("Network.setCookie", name="frontend_lang", value=lang, url=site)
         self.call("Page.navigate", url=url)
         busy = ".o_loading_indicator, .o_blockUI"
         ready = (
@@ -219,13 +218,15 @@ class Chromium:
             self.log.close()
 
 
-def capture(base_url, path, out_file, *, session_id=None, ready_selector="body", scroll_to=None, browser=None):
+def capture(
+    base_url, path, out_file, *, session_id=None, ready_selector="body", scroll_to=None, lang=None, browser=None
+):
     """One screenshot of ``base_url + path`` (as the owner of
     ``session_id``) written to ``out_file``; returns its path."""
     own = browser is None
     browser = browser or Chromium()
     try:
-        browser.open(base_url.rstrip("/") + path, session_id, ready_selector, scroll_to)
+        browser.open(base_url.rstrip("/") + path, session_id, ready_selector, scroll_to, lang)
         return browser.screenshot(out_file)
     finally:
         if own:
@@ -294,6 +295,7 @@ def take_all(base_url, out_dir, langs):
                         session_id=sessions[user],
                         ready_selector=ready,
                         scroll_to=scroll_to[0] if scroll_to else None,
+                        lang=lang,
                         browser=browser,
                     )
                 )
