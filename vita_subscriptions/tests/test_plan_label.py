@@ -55,15 +55,18 @@ class TestPlanLabel(SubscriptionCase, HttpCase):
         )
 
     def test_portal_shows_the_label_in_the_customers_language(self):
-        new_test_user(self.env, "vita_label_owner", groups="base.group_portal", partner_id=self.customer.id)
+        owner = new_test_user(self.env, "vita_label_owner", groups="base.group_portal", partner_id=self.customer.id)
         subscription = self.prepare(name="Care by label")
         for lang, label in (
             ("en_US", "Care – Monthly (25.00\xa0€ / month)"),
             ("fr_FR", "Care – Monthly (25,00\xa0€ / mois)"),
         ):
             with self.subTest(lang=lang):
-                self.customer.lang = lang
-                self.authenticate("vita_label_owner", "vita_label_owner")  # the session takes the user's language
+                owner.lang = lang
+                # A new session takes the user's language; the cookie of the
+                # previous language would win over it.
+                self.opener.cookies.clear()
+                self.authenticate("vita_label_owner", "vita_label_owner")
                 for url in ("/my/subscriptions", f"/my/subscriptions/{subscription.id}"):
                     page = self.url_open(url)
                     self.assertEqual(page.status_code, 200)
