@@ -1,6 +1,7 @@
 from odoo.tests import HttpCase, tagged
 
 from .common import SubscriptionCase, VitaCase
+from .test_plan_change import PREVIEW_PATH, PlanChangeCase
 
 
 @tagged("post_install", "-at_install")
@@ -30,3 +31,24 @@ class TestBackOfficeTour(SubscriptionCase, HttpCase):
         url = f"/odoo/action-vita_subscriptions.vita_subscription_action/{subscription.id}"
         self.start_tour(url, "vita_backoffice_quantity_tour", login="admin")
         self.assertEqual(subscription.quantity, 2)
+
+
+@tagged("post_install", "-at_install")
+class TestPlanChangeTour(PlanChangeCase):
+    def test_customer_changes_the_plan_with_the_preview_shown(self):
+        subscription = self.subscribed(contact_id=self.contact.id)
+        lines = [
+            ("Unused time on 1 × Care", -2400, True),
+            ("Remaining time on 2 × Care", 48000, True),
+            ("2 × Care", 50000, False),
+        ]
+        with self.stripe_with_preview(subscription, lines) as client:
+            self.start_tour(self.url(subscription), "vita_portal_change_plan_tour", login="vita_owner")
+        self.assertEqual(len([r for r in client.requests if r["path"] == PREVIEW_PATH[1]]), 1)
+        self.assertEqual((subscription.plan_id, subscription.quantity), (self.plan_yearly, 2))
+        stripe_subscription = self.localstripe.get(f"subscriptions/{subscription.stripe_subscription_id}")
+        item = stripe_subscription["items"]["data"][0]
+        self.assertEqual((item["plan"]["id"], item["quantity"]), (self.plan_yearly.stripe_id, 2))
+        self.assertEqual(item["plan"]["amount"] * item["quantity"], 50000, "the new amount in Stripe")
+        note = subscription.message_ids.filtered(lambda m: "changed the plan" in (m.body or ""))
+        self.assertEqual(note.author_id, self.contact)
