@@ -52,3 +52,34 @@ class TestPlanChangeTour(PlanChangeCase):
         self.assertEqual(item["plan"]["amount"] * item["quantity"], 50000, "the new amount in Stripe")
         note = subscription.message_ids.filtered(lambda m: "changed the plan" in (m.body or ""))
         self.assertEqual(note.author_id, self.contact)
+
+    def test_back_office_changes_the_quantity_after_the_preview(self):
+        subscription = self.subscribed()
+        lines = [("Remaining time on 4 × Care", 6000, True), ("4 × Care", 10000, False)]
+        url = f"/odoo/action-vita_subscriptions.vita_subscription_action/{subscription.id}"
+        with self.stripe_with_preview(subscription, lines):
+            self.start_tour(url, "vita_backoffice_change_plan_tour", login="admin")
+        self.assertEqual(subscription.quantity, 4)
+        stripe_subscription = self.localstripe.get(f"subscriptions/{subscription.stripe_subscription_id}")
+        self.assertEqual(stripe_subscription["items"]["data"][0]["quantity"], 4)
+
+
+@tagged("post_install", "-at_install")
+class TestRenewalsAndRevenueTours(SubscriptionCase, HttpCase):
+    def test_renewals_at_risk_list_sends_the_card_update_email(self):
+        subscription = self.subscribed(name="Risky care")
+        subscription.with_context(vita_from_stripe=True).write(
+            {"card_last4": "4242", "card_exp_month": 1, "card_exp_year": 2020}
+        )
+        self.assertEqual(subscription.at_risk_reason, "card_expires")
+        self.start_tour(
+            "/odoo/action-vita_subscriptions.vita_subscription_at_risk_action",
+            "vita_renewals_at_risk_tour",
+            login="admin",
+        )
+        message = subscription.message_ids.filtered(lambda m: m.message_type == "comment")[:1]
+        self.assertIn("/my/credit_card", message.body)
+
+    def test_revenue_report_opens_from_the_menu(self):
+        self.subscribed()
+        self.start_tour("/odoo", "vita_revenue_report_tour", login="admin")
