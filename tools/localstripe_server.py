@@ -18,6 +18,11 @@ invoice without becoming the customer's default beforehand.
 
 localstripe 1.15 refuses `cancellation_details` on a subscription update
 (real Stripe accepts it); the launcher keeps it on the subscription instead.
+
+localstripe 1.15 knows subscription items by `plan` only and refuses
+`proration_behavior` on updates; current Stripe takes `price` (a plan's id is
+its price's id) and `proration_behavior`. The launcher reads `price` as the
+plan and keeps the last `proration_behavior` on the subscription.
 """
 
 import argparse
@@ -60,6 +65,20 @@ def _accept_cancellation_details():
         if cancellation_details is not None:
             self.cancellation_details = cancellation_details
         return update(self, *args, **kwargs)
+
+    resources.Subscription._update = _update
+
+
+def _accept_price_and_proration_behavior():
+    update = resources.Subscription._update
+
+    def _update(self, *args, items=None, proration_behavior=None, **kwargs):
+        for item in items or []:
+            if isinstance(item, dict) and item.get("price") and not item.get("plan"):
+                item["plan"] = item.pop("price")
+        if proration_behavior is not None:
+            self.proration_behavior = proration_behavior
+        return update(self, *args, items=items, **kwargs)
 
     resources.Subscription._update = _update
 
@@ -119,6 +138,7 @@ def main():
     args = parser.parse_args()
     _use_state_file(args.state)
     _accept_cancellation_details()
+    _accept_price_and_proration_behavior()
     _subscription_default_payment_method()
     if args.state:
         resources.store.try_load_from_disk()

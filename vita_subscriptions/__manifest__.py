@@ -19,6 +19,7 @@
         "data/vita_cancellation_reason_data.xml",
         "views/vita_subscription_views.xml",
         "wizards/vita_subscription_cancel_views.xml",
+        "wizards/vita_subscription_plan_change_views.xml",
         "views/res_partner_views.xml",
         "views/account_move_views.xml",
         "views/account_payment_views.xml",
@@ -31,6 +32,8 @@
         "views/vita_cancellation_reason_views.xml",
         "views/vita_mrr_report_views.xml",
         "views/vita_subscriptions_menus.xml",
+        "views/vita_subscription_risk_views.xml",
+        "views/vita_subscription_plan_change_views.xml",
         "views/vita_subscription_templates.xml",
     ],
     "demo": [

@@ -28,7 +28,9 @@ EVENT_HANDLERS = {
     "charge.dispute.created": "_handle_dispute_created",
     "charge.dispute.closed": "_handle_dispute_closed",
     "setup_intent.succeeded": "_handle_nothing_to_do",
-    "payment_method.automatically_updated": "_handle_nothing_to_do",
+    # Renewals at risk (issue 11): the card's expiry kept on subscriptions.
+    "payment_method.automatically_updated": "_handle_payment_method_card",
+    "payment_method.updated": "_handle_payment_method_card",
 }
 HANDLED_EVENT_TYPES = list(EVENT_HANDLERS)
 

@@ -500,6 +500,52 @@ class StripeGateway:
             lines = self.client.v1.credit_notes.line_items.list(credit_note_id, params=params)
             return [line.to_dict() for line in lines.auto_paging_iter()]
 
+    # ------------------------------------------------------------------
+    # Renewals at risk and plan changes (issue 11)
+    # ------------------------------------------------------------------
+
+    def card_details(self, payment_method_id):
+        """Brand, last 4 digits and expiry of one card, or None.
+        https://docs.stripe.com/api/payment_methods/retrieve"""
+        with self._errors_as_user_errors("payment_methods.retrieve"):
+            payment_method = self.client.v1.payment_methods.retrieve(payment_method_id)
+        card = getattr(payment_method, "card", None)
+        if not card:
+            return None
+        return {
+            "id": payment_method.id,
+            "brand": (card.brand or "").title(),
+            "last4": card.last4,
+            "exp_month": card.exp_month,
+            "exp_year": card.exp_year,
+        }
+
+    def preview_subscription_change(self, subscription_id, items, proration_behavior, proration_date=None):
+        """Stripe's preview of the next invoice once ``items`` replace the
+        subscription's: amount due, and how much of it is prorations (lines
+        whose ``parent.subscription_item_details.proration`` is true; older
+        API versions flag the line itself). Amounts in Stripe's units.
+        https://docs.stripe.com/api/invoices/create_preview"""
+        details: stripe.params.InvoiceCreatePreviewParamsSubscriptionDetails = {
+            "items": items,
+            "proration_behavior": proration_behavior,
+        }
+        if proration_date:
+            details["proration_date"] = proration_date
+        params: stripe.params.InvoiceCreatePreviewParams = {
+            "subscription": subscription_id,
+            "subscription_details": details,
+        }
+        with self._errors_as_user_errors("invoices.create_preview"):
+            preview = self.client.v1.invoices.create_preview(params=params).to_dict()
+        lines = (preview.get("lines") or {}).get("data") or []
+        return {
+            "amount_due": preview.get("amount_due") or 0,
+            "total": preview.get("total") or 0,
+            "proration": sum(line.get("amount") or 0 for line in lines if _is_proration(line)),
+            "next_payment_attempt": preview.get("next_payment_attempt"),
+        }
+
 
 class WebhookRejected(ValueError):
     """A webhook request that must be answered 400 and not stored."""
@@ -546,3 +592,9 @@ def _signature_timestamp(sig_header):
         if name == "t" and value.isdigit():
             return int(value)
     return None
+
+
+def _is_proration(line):
+    parent = line.get("parent") or {}
+    details = parent.get("subscription_item_details") or {}
+    return bool(details.get("proration") or line.get("proration"))

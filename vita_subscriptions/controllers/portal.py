@@ -15,7 +15,7 @@ from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 from odoo.exceptions import UserError
 from odoo.http import request
-from odoo.tools import consteq
+from odoo.tools import consteq, format_date
 
 from ..const import PARAM_PORTAL_ENABLED, PARAM_STRIPE_JS_URL
 from ..models.vita_subscription import ENDED_STATES
@@ -23,6 +23,8 @@ from ..stripe_gateway import StripeGateway
 
 DEFAULT_STRIPE_JS_URL = "https://js.stripe.com/v3/"
 PAGE_SIZE = 20
+# The customer's own words about a cancellation, as Stripe keeps them.
+MAX_COMMENT_LENGTH = 500
 # Roles, from most to least powerful.
 OWNER, TOKEN, VIEWER = "owner", "token", "viewer"
 
@@ -177,6 +179,10 @@ class VitaSubscriptionPortal(CustomerPortal):
                 "can_subscribe": can_subscribe,
                 "can_manage": role == OWNER,
                 "can_reactivate": role == OWNER and subscription_sudo._can_reactivate(),
+                "cancellation_reasons": request.env["vita.cancellation.reason"].sudo().search([])
+                if role == OWNER
+                else None,
+                "change_plans": self._vita_change_plans(subscription_sudo, role),
                 "invoices": subscription_sudo.invoice_ids.filtered(lambda move: move.state == "posted"),
                 "saved_card": None,
                 "card_in_use": None,
@@ -243,20 +249,98 @@ class VitaSubscriptionPortal(CustomerPortal):
     @http.route(
         "/my/subscriptions/<int:subscription_id>/cancel", type="http", auth="user", methods=["POST"], website=True
     )
-    def portal_vita_cancel(self, subscription_id, when="period_end", **kw):
+    def portal_vita_cancel(self, subscription_id, when="period_end", reason_id=None, comment=None, **kw):
         subscription_sudo, role = self._vita_access(subscription_id)
+        reason = self._vita_cancellation_reason(reason_id)
+        comment = (comment or "").strip()[:MAX_COMMENT_LENGTH]
+
+        def cancel(action):
+            def run():
+                # Stored first: the Stripe call sends it as cancellation_details.
+                if reason:
+                    subscription_sudo._vita_set_cancellation_reason(reason, comment)
+                action()
+
+            return run
+
         if when == "now":
             return self._vita_manage(
                 subscription_sudo,
                 role,
-                subscription_sudo.action_cancel_now,
+                cancel(subscription_sudo.action_cancel_now),
                 request.env._("Your subscription is cancelled."),
             )
         return self._vita_manage(
             subscription_sudo,
             role,
-            subscription_sudo.action_cancel_at_period_end,
+            cancel(subscription_sudo.action_cancel_at_period_end),
             request.env._("Your subscription is cancelled: it ends at the end of the billing period."),
+        )
+
+    @staticmethod
+    def _vita_cancellation_reason(reason_id):
+        """The active reason the customer picked, or an empty recordset
+        (none picked, or a forged id)."""
+        Reason = request.env["vita.cancellation.reason"].sudo()
+        if not reason_id or not str(reason_id).isdigit():
+            return Reason
+        return Reason.browse(int(reason_id)).exists().filtered("active")
+
+    # ------------------------------------------------------------------
+    # Plan and quantity change (issue 11, part 4)
+    # ------------------------------------------------------------------
+
+    @staticmethod
+    def _vita_change_plans(subscription_sudo, role):
+        """The plans the primary contact may switch to, or None."""
+        if role != OWNER or not subscription_sudo._vita_can_change_plan():
+            return None
+        return subscription_sudo._vita_portal_plans() or None
+
+    @staticmethod
+    def _vita_requested_plan(subscription_sudo, plan_id, quantity):
+        """(plan, quantity) as the page sent them; the model checks them."""
+        plan = request.env["vita.stripe.plan"].sudo()
+        if plan_id and str(plan_id).isdigit():
+            plan = plan.browse(int(plan_id)).exists()
+        try:
+            quantity = int(quantity)
+        except (TypeError, ValueError):
+            quantity = 0
+        return plan, quantity
+
+    @http.route("/my/subscriptions/<int:subscription_id>/plan_preview", type="json", auth="user", methods=["POST"])
+    def portal_vita_plan_preview(self, subscription_id, csrf_token=None, plan_id=None, quantity=None):
+        """Stripe's invoice preview of the change, formatted for the page."""
+        try:
+            self._vita_check_csrf(csrf_token)
+            subscription_sudo, role = self._vita_access(subscription_id)
+            self._vita_require(role, (OWNER,))
+            plan, quantity = self._vita_requested_plan(subscription_sudo, plan_id, quantity)
+            preview = subscription_sudo._vita_preview_plan_change(plan, quantity, portal=True)
+        except UserError as error:
+            return self._vita_json_error(error)
+        currency = subscription_sudo.currency_id
+        return {
+            "amount_now": currency.format(preview["amount_now"]),
+            "amount_next": currency.format(preview["amount_next"]),
+            "amount_proration": currency.format(preview["amount_proration"]) if preview["amount_proration"] else False,
+            "next_date": format_date(request.env, preview["next_date"]) if preview["next_date"] else False,
+            "proration_date": preview["proration_date"],
+        }
+
+    @http.route(
+        "/my/subscriptions/<int:subscription_id>/change_plan", type="http", auth="user", methods=["POST"], website=True
+    )
+    def portal_vita_change_plan(self, subscription_id, plan_id=None, quantity=None, proration_date=None, **kw):
+        subscription_sudo, role = self._vita_access(subscription_id)
+        plan, quantity = self._vita_requested_plan(subscription_sudo, plan_id, quantity)
+        when = int(proration_date) if proration_date and str(proration_date).isdigit() else None
+        return self._vita_manage(
+            subscription_sudo,
+            role,
+            lambda: subscription_sudo._vita_change_plan(plan, quantity, proration_date=when, portal=True),
+            request.env._("Your plan is changed."),
         )
 
     @http.route(

@@ -14,3 +14,6 @@ from . import vita_cancellation_reason
 from . import vita_mrr_change
 from . import vita_subscription_revenue
 from . import vita_subscription_cancellation
+from . import vita_subscription_risk
+from . import vita_stripe_event_card
+from . import vita_subscription_plan_change

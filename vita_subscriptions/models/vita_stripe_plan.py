@@ -172,3 +172,27 @@ class VitaStripePlan(models.Model):
                     plans._sync_catalogue_from_stripe(StripeGateway.for_company(plans.env, company))
             except Exception:
                 _logger.exception("Stripe catalogue sync failed for company %s", company.id)
+
+    # ------------------------------------------------------------------
+    # Portal plan changes (issue 11, part 4)
+    # ------------------------------------------------------------------
+
+    offered_in_portal = fields.Boolean(
+        readonly=True,
+        help="Customers may switch their subscription to this plan from the portal "
+        "(same currency as their subscription).",
+    )
+
+    def action_offer_in_portal(self):
+        return self._vita_set_offered_in_portal(True)
+
+    def action_withdraw_from_portal(self):
+        return self._vita_set_offered_in_portal(False)
+
+    def _vita_set_offered_in_portal(self, offered):
+        """Plans are read-only mirrors of Stripe: only this flag is Odoo's,
+        set by subscription managers."""
+        if not self.env.user.has_group("vita_subscriptions.group_subscription_manager"):
+            raise UserError(self.env._("Only subscription managers may choose the plans offered in the portal."))
+        self.sudo().write({"offered_in_portal": offered})
+        return True

@@ -1,6 +1,7 @@
 from odoo.tests import HttpCase, tagged
 
 from .common import SubscriptionCase, VitaCase
+from .test_plan_change import PREVIEW_PATH, PlanChangeCase
 
 
 @tagged("post_install", "-at_install")
@@ -30,3 +31,55 @@ class TestBackOfficeTour(SubscriptionCase, HttpCase):
         url = f"/odoo/action-vita_subscriptions.vita_subscription_action/{subscription.id}"
         self.start_tour(url, "vita_backoffice_quantity_tour", login="admin")
         self.assertEqual(subscription.quantity, 2)
+
+
+@tagged("post_install", "-at_install")
+class TestPlanChangeTour(PlanChangeCase):
+    def test_customer_changes_the_plan_with_the_preview_shown(self):
+        subscription = self.subscribed(contact_id=self.contact.id)
+        lines = [
+            ("Unused time on 1 × Care", -2400, True),
+            ("Remaining time on 2 × Care", 48000, True),
+            ("2 × Care", 50000, False),
+        ]
+        with self.stripe_with_preview(subscription, lines) as client:
+            self.start_tour(self.url(subscription), "vita_portal_change_plan_tour", login="vita_owner")
+        self.assertEqual(len([r for r in client.requests if r["path"] == PREVIEW_PATH[1]]), 1)
+        self.assertEqual((subscription.plan_id, subscription.quantity), (self.plan_yearly, 2))
+        stripe_subscription = self.localstripe.get(f"subscriptions/{subscription.stripe_subscription_id}")
+        item = stripe_subscription["items"]["data"][0]
+        self.assertEqual((item["plan"]["id"], item["quantity"]), (self.plan_yearly.stripe_id, 2))
+        self.assertEqual(item["plan"]["amount"] * item["quantity"], 50000, "the new amount in Stripe")
+        note = subscription.message_ids.filtered(lambda m: "changed the plan" in (m.body or ""))
+        self.assertEqual(note.author_id, self.contact)
+
+    def test_back_office_changes_the_quantity_after_the_preview(self):
+        subscription = self.subscribed()
+        lines = [("Remaining time on 4 × Care", 6000, True), ("4 × Care", 10000, False)]
+        url = f"/odoo/action-vita_subscriptions.vita_subscription_action/{subscription.id}"
+        with self.stripe_with_preview(subscription, lines):
+            self.start_tour(url, "vita_backoffice_change_plan_tour", login="admin")
+        self.assertEqual(subscription.quantity, 4)
+        stripe_subscription = self.localstripe.get(f"subscriptions/{subscription.stripe_subscription_id}")
+        self.assertEqual(stripe_subscription["items"]["data"][0]["quantity"], 4)
+
+
+@tagged("post_install", "-at_install")
+class TestRenewalsAndRevenueTours(SubscriptionCase, HttpCase):
+    def test_renewals_at_risk_list_sends_the_card_update_email(self):
+        subscription = self.subscribed(name="Risky care")
+        subscription.with_context(vita_from_stripe=True).write(
+            {"card_last4": "4242", "card_exp_month": 1, "card_exp_year": 2020}
+        )
+        self.assertEqual(subscription.at_risk_reason, "card_expires")
+        self.start_tour(
+            "/odoo/action-vita_subscriptions.vita_subscription_at_risk_action",
+            "vita_renewals_at_risk_tour",
+            login="admin",
+        )
+        message = subscription.message_ids.filtered(lambda m: m.message_type == "comment")[:1]
+        self.assertIn("/my/credit_card", message.body)
+
+    def test_revenue_report_opens_from_the_menu(self):
+        self.subscribed()
+        self.start_tour("/odoo", "vita_revenue_report_tour", login="admin")
