@@ -63,9 +63,9 @@ class VitaSubscriptionDrift(models.Model):
 
 
 class VitaSubscription(models.Model):
-    _inherit = "vita.subscription"
+    _inherit = "vita.subscription"  # pylint: disable=consider-merging-classes-inherited
 
-    drift_ids = fields.One2many("vita.subscription.drift", "subscription_id", string="Drift", readonly=True)
+    drift_ids = fields.One2many("vita.subscription.drift", "subscription_id", readonly=True)
     stripe_drift = fields.Char(
         compute="_compute_stripe_drift", help="What the last reconciliation found different in Stripe."
     )
