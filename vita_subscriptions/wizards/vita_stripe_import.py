@@ -22,9 +22,11 @@ from ..utils import stripe_date
 _logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 50
-# Seconds of importing per cron run; Odoo runs the job again at once while
-# lines remain (ir.cron progress), so other jobs get their turn.
-CRON_TIME_BUDGET = 240
+# Seconds of importing per cron run, well within the real-time limit a
+# prefork cron worker gets (limit_time_real_cron, default limit_time_real:
+# 120 s); Odoo runs the job again at once while lines remain (ir.cron
+# progress), so other jobs get their turn.
+CRON_TIME_BUDGET = 60
 # Listed only on request: never charged, nothing to bring over.
 HIDDEN_STATUSES = ("incomplete_expired",)
 
