@@ -27,6 +27,7 @@
         "views/vita_stripe_tax_rate_views.xml",
         "views/vita_stripe_event_views.xml",
         "wizards/vita_stripe_import_views.xml",
+        "data/ir_cron_import_data.xml",
         "views/res_config_settings_views.xml",
         "views/vita_subscription_revenue_views.xml",
         "views/vita_cancellation_reason_views.xml",

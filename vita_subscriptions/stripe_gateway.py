@@ -249,6 +249,13 @@ class StripeGateway:
         with self._errors_as_user_errors("customers.retrieve"):
             return self.client.v1.customers.retrieve(customer_id)
 
+    def update_customer_metadata(self, customer_id, metadata) -> stripe.Customer:
+        """Set these metadata keys (Stripe keeps the others).
+        https://docs.stripe.com/api/customers/update"""
+        params: stripe.params.CustomerUpdateParams = {"metadata": metadata}
+        with self._errors_as_user_errors("customers.update"):
+            return self.client.v1.customers.update(customer_id, params=params)
+
     # ------------------------------------------------------------------
     # Subscriptions
     # ------------------------------------------------------------------

@@ -9,6 +9,7 @@ from . import account_payment
 from . import res_config_settings
 from . import vita_stripe_event
 from . import vita_subscription_billing
+from . import vita_subscription_drift
 from . import vita_subscription_refund
 from . import vita_cancellation_reason
 from . import vita_mrr_change

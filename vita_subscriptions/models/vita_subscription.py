@@ -546,6 +546,7 @@ class VitaSubscription(models.Model):
                 params["proration_behavior"] = "none"
         stripe_subscription = self._gateway().update_subscription(self.stripe_subscription_id, params)
         self._apply_stripe_subscription(stripe_subscription)
+        return stripe_subscription
 
     def _stripe_cancel(self, now):
         self.ensure_one()
@@ -560,8 +561,9 @@ class VitaSubscription(models.Model):
             stripe_subscription = gateway.update_subscription(self.stripe_subscription_id, params)
         self._apply_stripe_subscription(stripe_subscription)
 
-    def _apply_stripe_subscription(self, stripe_subscription):
-        """Make this record tell what ``stripe_subscription`` says.
+    def _apply_stripe_subscription(self, stripe_subscription, keep=()):
+        """Make this record tell what ``stripe_subscription`` says, except
+        the fields in ``keep`` (drift the user resolves).
 
         The state comes from the one status table (const.py); a status we do
         not know and a subscription with several items are flagged for the
@@ -597,6 +599,8 @@ class VitaSubscription(models.Model):
         if anomaly and anomaly != self.stripe_anomaly:
             self._flag_for_responsible(anomaly)
         vals["stripe_anomaly"] = anomaly
+        for name in keep:
+            vals.pop(name, None)
         self.with_context(vita_from_stripe=True).write(vals)
 
     def _flag_for_responsible(self, note):

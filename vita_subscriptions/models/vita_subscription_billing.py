@@ -25,10 +25,6 @@ STATES_TO_REFRESH_ON_PAYMENT = ("future", "past_due", "unpaid", "incomplete")
 class VitaSubscription(models.Model):
     _inherit = "vita.subscription"
 
-    stripe_drift = fields.Char(
-        readonly=True, copy=False, help="What the last reconciliation found different in Stripe."
-    )
-
     # ------------------------------------------------------------------
     # Finding the Odoo record of a Stripe subscription
     # ------------------------------------------------------------------
@@ -401,12 +397,16 @@ class VitaSubscription(models.Model):
 
     def _vita_reconcile(self, stripe_subscription, gateway):
         """Make this record match ``stripe_subscription`` and report what
-        differed: a changed status means a webhook was missed; plan and
-        quantity changed in the dashboard are drift, reported, not applied."""
+        differed: an ended subscription or paid invoices mean a webhook was
+        missed and heal; other differences (plan, quantity, taxes, cancel at
+        period end, status) are drift lines the user resolves, not applied."""
         self.ensure_one()
         old_state = self.state
-        drift = self._vita_drift(stripe_subscription)
-        self._apply_stripe_subscription(stripe_subscription)
+        old_drift = self.stripe_drift
+        found = self._vita_drift(stripe_subscription)
+        self._apply_stripe_subscription(
+            stripe_subscription, keep=[name for name in ("state", "cancel_at_period_end") if name in found]
+        )
         created = self.env["account.move"]
         # Invoices are created (posted and paid, as superuser) by the cron
         # and by users allowed to invoice; a subscription clerk's Sync
@@ -443,33 +443,11 @@ class VitaSubscription(models.Model):
             notes.append(self.env._("Paid invoices imported: %s.", ", ".join(created.mapped("name"))))
         if notes:
             self.message_post(body=Markup("<br/>").join(notes))
-        drift_text = " ".join(drift) or False
-        if drift_text and drift_text != self.stripe_drift:
+        drift_text = self._vita_record_drift(found)
+        if drift_text and drift_text != old_drift:
             self.message_post(body=self.env._("Stripe differs from Odoo: %s", drift_text))
             self._flag_for_responsible(drift_text)
-        if drift_text != self.stripe_drift:
-            self.with_context(vita_from_stripe=True).stripe_drift = drift_text
         return created
-
-    def _vita_drift(self, stripe_subscription):
-        """Stripe values this record does not show: plan, quantity, items
-        (the status is corrected, not reported as drift)."""
-        items = stripe_subscription["items"].data if "items" in stripe_subscription else []
-        if len(items) != 1:
-            return [self.env._("Stripe has %s items on this subscription; Odoo supports one.", len(items))]
-        item = items[0]
-        plan = getattr(item, "plan", None) or getattr(item, "price", None)
-        plan_id = plan if isinstance(plan, str) or plan is None else plan.id
-        drift = []
-        if plan_id and plan_id != self.plan_id.stripe_id:
-            drift.append(
-                self.env._("Billing plan %(stripe)s instead of %(odoo)s.", stripe=plan_id, odoo=self.plan_id.stripe_id)
-            )
-        if item.quantity is not None and item.quantity != self.quantity:
-            drift.append(
-                self.env._("Quantity %(stripe)s instead of %(odoo)s.", stripe=item.quantity, odoo=self.quantity)
-            )
-        return drift
 
 
 def _unit_amount(line):

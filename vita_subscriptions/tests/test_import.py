@@ -5,7 +5,33 @@ from odoo import fields
 from odoo.tests import tagged
 
 from ..stripe_gateway import StripeGateway
+from ..wizards import vita_stripe_import
 from .webhook_common import WebhookCase, event, listed, unique
+
+
+class WorkerKilled(Exception):
+    """The worker dies in the middle of a batch."""
+
+
+class Commits:
+    """An injectable ``commit``: each call makes the work so far survive a
+    later "kill" (a rollback to the last commit), as COMMIT would."""
+
+    def __init__(self, env):
+        self.env = env
+        self.count = 0
+        self.savepoint = env.cr.savepoint()
+
+    def __call__(self):
+        self.count += 1
+        self.savepoint.close(rollback=False)
+        self.savepoint = self.env.cr.savepoint()
+
+    def kill(self):
+        """What PostgreSQL does with the killed worker's transaction."""
+        self.savepoint.close(rollback=True)
+        self.env.invalidate_all(flush=False)
+        self.savepoint = self.env.cr.savepoint()
 
 
 @tagged("post_install", "-at_install")
@@ -94,8 +120,19 @@ class TestImportFromStripe(WebhookCase):
         # localstripe keeps a subscription's metadata from its creation:
         # what the import asks Stripe is checked at the gateway.
         update = StripeGateway.update_subscription
-        with patch.object(StripeGateway, "update_subscription", autospec=True, side_effect=update) as updates:
+        update_customer = StripeGateway.update_customer_metadata
+        with (
+            patch.object(StripeGateway, "update_subscription", autospec=True, side_effect=update) as updates,
+            patch.object(
+                StripeGateway, "update_customer_metadata", autospec=True, side_effect=update_customer
+            ) as customer_updates,
+        ):
             wizard.action_import()
+        # Only the customers whose metadata did not name the partner yet.
+        self.assertEqual(
+            sorted(call.args[1] for call in customer_updates.call_args_list),
+            sorted([customers["email"]["id"], customers["new"]["id"]]),
+        )
         sent = {call.args[1]: call.args[2]["metadata"] for call in updates.call_args_list}
         self.assertEqual(wizard.state, "done")
         for match, subscription in subscriptions.items():
@@ -110,6 +147,8 @@ class TestImportFromStripe(WebhookCase):
             if match in expected:
                 self.assertEqual(record.partner_id, expected[match])
             self.assertEqual(sent[subscription["id"]]["odoo_subscription_id"], str(record.id))
+            stripe_customer = self.localstripe.get(f"customers/{customers[match]['id']}")
+            self.assertEqual(stripe_customer["metadata"]["odoo_partner_id"], str(record.partner_id.id))
         new_partner = self.imported(subscriptions["new"]["id"]).partner_id
         self.assertEqual(new_partner.name, f"New {run}")
         self.assertEqual(new_partner.email, f"new-{run}@example.com")
@@ -222,3 +261,47 @@ class TestImportFromStripe(WebhookCase):
         record = self.imported(subscription["id"])
         self.assertEqual(record.state, "active")
         self.assertFalse(record.invoice_ids)
+
+    def test_batches_commit_and_a_killed_run_resumes(self):
+        customer = self.stripe_customer(f"Batch {unique('batch')}", f"{unique('batch')}@example.com")
+        stripe_ids = [self.stripe_subscription(customer["id"])["id"] for _index in range(5)]
+        with patch.object(vita_stripe_import, "BATCH_SIZE", 2):
+            wizard, _lines = self.load(stripe_ids)
+            wizard.action_import()
+            self.assertEqual(wizard.state, "running", "more than one batch: left to the cron job")
+            self.assertEqual(wizard.queued_count, 5)
+            cron = self.env.ref("vita_subscriptions.ir_cron_stripe_import")
+            self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]))
+            self.assertFalse(self.imported(stripe_ids))
+
+            calls = []
+            original = type(wizard.line_ids)._import
+
+            def killed_at_the_fourth(line, gateway):
+                calls.append(line.stripe_subscription_id)
+                if len(calls) == 4:
+                    raise WorkerKilled
+                return original(line, gateway)
+
+            commits = Commits(self.env)
+            with patch.object(type(wizard.line_ids), "_import", autospec=True, side_effect=killed_at_the_fourth):
+                try:
+                    wizard._cron_import(commit=commits)
+                except WorkerKilled:
+                    commits.kill()
+                else:
+                    self.fail("the worker was not killed")
+            self.assertEqual(commits.count, 1, "one batch committed before the kill")
+            self.assertEqual(wizard.processed_count, 2)
+            self.assertEqual(len(self.imported(stripe_ids)), 2, "the third import died with the worker")
+            self.assertEqual(wizard.state, "running")
+
+            # The cron job runs again: it goes on from the last commit.
+            wizard._cron_import(commit=commits)
+        self.assertEqual(commits.count, 1 + 3, "two more batches, then the summary")
+        self.assertEqual(wizard.state, "done")
+        self.assertEqual((wizard.processed_count, wizard.progress), (5, 100.0))
+        self.assertIn("5 subscriptions imported, 0 failed", wizard.summary)
+        records = self.imported(stripe_ids)
+        self.assertEqual(len(records), 5, "each once")
+        self.assertEqual(len(records.partner_id), 1, "one partner for the one new Stripe customer")

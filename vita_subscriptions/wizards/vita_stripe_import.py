@@ -2,17 +2,18 @@
 
 *Load* lists them with a proposal each (customer, plan, quantity, taxes);
 *Import* creates the records, links the Stripe customers to the partners
-and writes ``odoo_subscription_id`` into Stripe's metadata. Running it
-again skips what is already linked; outside tests it commits every batch,
-so a killed import can simply be run again.
+and writes ``odoo_subscription_id`` into Stripe's metadata. One batch is
+imported in the request; more go to a cron job that commits after every
+batch, shows its progress on the wizard and, killed, carries on where the
+last commit left it. Running it again skips what is already linked.
 """
 
 import logging
 from datetime import UTC, datetime, time
+from time import monotonic
 
-from odoo import Command, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import config
 
 from ..const import MODES, state_from_stripe
 from ..stripe_gateway import StripeGateway
@@ -21,6 +22,11 @@ from ..utils import stripe_date
 _logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 50
+# Seconds of importing per cron run, well within the real-time limit a
+# prefork cron worker gets (limit_time_real_cron, default limit_time_real:
+# 120 s); Odoo runs the job again at once while lines remain (ir.cron
+# progress), so other jobs get their turn.
+CRON_TIME_BUDGET = 60
 # Listed only on request: never charged, nothing to bring over.
 HIDDEN_STATUSES = ("incomplete_expired",)
 
@@ -42,8 +48,25 @@ class VitaStripeImport(models.TransientModel):
     )
     backfill_since = fields.Date("Paid invoices since", help="Empty: every paid invoice.")
     line_ids = fields.One2many("vita.stripe.import.line", "import_id", string="Stripe subscriptions")
-    state = fields.Selection([("draft", "Draft"), ("loaded", "Loaded"), ("done", "Done")], default="draft")
+    state = fields.Selection(
+        [("draft", "Draft"), ("loaded", "Loaded"), ("running", "Importing"), ("done", "Done")], default="draft"
+    )
     summary = fields.Text(readonly=True)
+    queued_count = fields.Integer("Subscriptions to import", readonly=True)
+    processed_count = fields.Integer("Subscriptions processed", compute="_compute_progress")
+    progress = fields.Float(compute="_compute_progress")
+
+    @api.depends("queued_count", "line_ids.done")
+    def _compute_progress(self):
+        Line = self.env["vita.stripe.import.line"]
+        counts = dict(
+            Line._read_group(
+                [("import_id", "in", self.ids), ("queued", "=", True), ("done", "=", True)], ["import_id"], ["__count"]
+            )
+        )
+        for wizard in self:
+            wizard.processed_count = counts.get(wizard, 0)
+            wizard.progress = 100.0 * wizard.processed_count / wizard.queued_count if wizard.queued_count else 0.0
 
     # ------------------------------------------------------------------
     # Load
@@ -118,6 +141,7 @@ class VitaStripeImport(models.TransientModel):
             "stripe_customer_id": customer.get("id"),
             "customer_name": customer.get("name") or customer.get("description") or False,
             "customer_email": customer.get("email") or False,
+            "stripe_partner_ref": str((customer.get("metadata") or {}).get("odoo_partner_id") or "") or False,
         }
         reason = self._not_importable_reason(stripe_subscription, customer, catalogue)
         if not reason:
@@ -205,41 +229,95 @@ class VitaStripeImport(models.TransientModel):
     # ------------------------------------------------------------------
 
     def action_import(self):
-        """Import the checked lines, batch by batch; each line in its own
-        savepoint so one failure does not stop the others."""
+        """Queue the checked lines. One batch is imported at once; more are
+        imported by a cron job, one committed batch at a time."""
         self.ensure_one()
         if self.state == "draft":
             self.action_load()
-        gateway = self._gateway()
+        self._check_mode(self._gateway())
+        lines = self.line_ids.filtered(lambda line: line.to_import and line.importable and not line.subscription_id)
+        lines.write({"queued": True, "done": False})
+        self.write({"state": "running", "queued_count": len(lines), "summary": False})
+        if len(lines) <= BATCH_SIZE:
+            self._import_queued(commit=lambda: None)
+        else:
+            self.env.ref("vita_subscriptions.ir_cron_stripe_import")._trigger()
+        return self._reopen()
+
+    def action_refresh(self):
+        return self._reopen()
+
+    def _check_mode(self, gateway):
         if gateway.mode != self.mode:
             raise UserError(self.env._("Stripe changed mode since the list was loaded: load it again."))
-        lines = self.line_ids.filtered(lambda line: line.to_import and line.importable and not line.subscription_id)
-        may_commit = not (config["test_enable"] or self.env.registry.in_test_mode())
-        for start in range(0, len(lines), BATCH_SIZE):
-            for line in lines[start : start + BATCH_SIZE]:
+
+    @api.model
+    def _cron_import(self, commit=None, time_budget=CRON_TIME_BUDGET):
+        """Import the queued lines of every running import, as the user who
+        started it, committing after each batch; tells the cron machinery
+        what remains so the job runs again at once."""
+        commit = commit or self.env.cr.commit
+        deadline = monotonic() + time_budget
+        done = 0
+        for running in self.sudo().search([("state", "=", "running")], order="id"):
+            wizard = running.with_user(running.create_uid).with_company(running.company_id)
+            before = wizard.processed_count
+            remaining = wizard._import_queued(commit, deadline)
+            done += wizard.processed_count - before
+            if remaining:
+                self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+                return
+
+    def _pending_lines(self, limit=None):
+        return self.env["vita.stripe.import.line"].search(
+            [("import_id", "=", self.id), ("queued", "=", True), ("done", "=", False)], limit=limit
+        )
+
+    def _import_queued(self, commit, deadline=None):
+        """Import the queued lines batch by batch, each line in its own
+        savepoint so one failure does not stop the others, ``commit()``
+        after every batch: a killed import keeps what was committed and
+        goes on from there. Returns how many lines remain."""
+        self.ensure_one()
+        try:
+            gateway = self._gateway()
+            self._check_mode(gateway)
+        except UserError as error:
+            self.write({"state": "done", "summary": str(error.args[0] if error.args else error)})
+            commit()
+            return 0
+        while batch := self._pending_lines(limit=BATCH_SIZE):
+            for line in batch:
                 try:
                     with self.env.cr.savepoint():
                         line._import(gateway)
                 except UserError as error:
                     line.result = error.args[0] if error.args else str(error)
                     _logger.warning("Import of Stripe subscription %s failed: %s", line.stripe_subscription_id, error)
-            if may_commit:
-                # A killed import keeps what is done; run it again for the rest.
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+                line.done = True
+            commit()  # pylint: disable=invalid-commit
+            if deadline is not None and monotonic() > deadline:
+                remaining = len(self._pending_lines())
+                if remaining:
+                    return remaining
+        self._finish()
+        commit()
+        return 0
+
+    def _finish(self):
+        lines = self.line_ids.filtered("queued")
         imported = lines.filtered("subscription_id")
-        failed = lines - imported
         self.write(
             {
                 "state": "done",
                 "summary": self.env._(
                     "%(imported)s subscriptions imported, %(failed)s failed, %(invoices)s paid invoices imported.",
                     imported=len(imported),
-                    failed=len(failed),
+                    failed=len(lines - imported),
                     invoices=sum(imported.mapped("invoice_count")),
                 ),
             }
         )
-        return self._reopen()
 
     def _backfill_since_timestamp(self):
         if not self.backfill_since:
@@ -260,6 +338,7 @@ class VitaStripeImportLine(models.TransientModel):
     stripe_customer_id = fields.Char("Stripe customer", readonly=True)
     customer_name = fields.Char("Name in Stripe", readonly=True)
     customer_email = fields.Char("E-mail in Stripe", readonly=True)
+    stripe_partner_ref = fields.Char(readonly=True, help="The odoo_partner_id in the Stripe customer's metadata.")
     partner_id = fields.Many2one(
         "res.partner",
         string="Customer",
@@ -282,6 +361,8 @@ class VitaStripeImportLine(models.TransientModel):
     importable = fields.Boolean(readonly=True)
     reason = fields.Char("Not importable because", readonly=True)
     to_import = fields.Boolean("Import")
+    queued = fields.Boolean(readonly=True, help="Taken by the import run.")
+    done = fields.Boolean(readonly=True, help="Processed by the import run (imported or failed).")
     subscription_id = fields.Many2one("vita.subscription", readonly=True)
     invoice_count = fields.Integer("Paid invoices imported", readonly=True)
     result = fields.Char(readonly=True)
@@ -300,6 +381,9 @@ class VitaStripeImportLine(models.TransientModel):
             return existing
         stripe_subscription = gateway.retrieve_subscription(self.stripe_subscription_id)
         partner = self.partner_id.commercial_partner_id
+        if not partner:
+            # An earlier line of the same new Stripe customer created it.
+            partner, _match = self.import_id._propose_partner({"id": self.stripe_customer_id}, gateway)
         created_partner = not partner
         if created_partner:
             partner = self._create_partner(gateway)
@@ -379,6 +463,8 @@ class VitaStripeImportLine(models.TransientModel):
         )
 
     def _link_stripe_customer(self, partner, gateway):
+        """Link the partner to the Stripe customer both ways: its Stripe
+        customer id in Odoo, ``odoo_partner_id`` in Stripe's metadata."""
         field = f"vita_stripe_customer_{gateway.mode}_id"
         partner_sudo = partner.sudo().with_company(self.company_id)
         current = partner_sudo[field]
@@ -393,6 +479,13 @@ class VitaStripeImportLine(models.TransientModel):
             )
         if not current:
             partner_sudo[field] = self.stripe_customer_id
+        partner_ref = str(partner.id)
+        if self.stripe_partner_ref != partner_ref:
+            # The next import (and the webhooks) find the partner by it.
+            gateway.update_customer_metadata(self.stripe_customer_id, {"odoo_partner_id": partner_ref})
+            self.search(
+                [("import_id", "=", self.import_id.id), ("stripe_customer_id", "=", self.stripe_customer_id)]
+            ).stripe_partner_ref = partner_ref
 
     def _set_pricelist(self, partner):
         """Bill ``partner`` in the plan's currency: a pricelist in that
