@@ -1,6 +1,6 @@
 {
     "name": "Vita Subscriptions (Stripe Billing)",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Accounting/Accounting",
     "summary": "Bill customers through Stripe Billing subscriptions from Odoo",
     "author": "Vita",
