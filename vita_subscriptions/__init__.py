@@ -2,7 +2,7 @@ from . import controllers
 from . import models
 from . import report
 from . import wizards
-from .models.payment_provider import generate_webhook_key  # noqa: F401 - for the tools and tests
+from .models.payment_provider import generate_webhook_key
 
 
 # Switched on at install. Not data records: a settings checkbox switched off

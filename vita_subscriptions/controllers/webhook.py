@@ -42,8 +42,10 @@ class VitaStripeWebhook(http.Controller):
             provider, event, payload = self._vita_verified_event(key)
         except _Refused as refusal:
             return self._answer({"error": refusal.reason}, refusal.status)
-        record = request.env["vita.stripe.event"].with_user(SUPERUSER_ID)._receive(
-            event, payload.decode("utf-8"), provider=provider
+        record = (
+            request.env["vita.stripe.event"]
+            .with_user(SUPERUSER_ID)
+            ._receive(event, payload.decode("utf-8"), provider=provider)
         )
         if not record:
             return self._answer({"received": True, "duplicate": True}, 200)

@@ -114,8 +114,10 @@ class PaymentProvider(models.Model):
     @api.model
     def _vita_ensure_webhook_keys(self):
         """Every Stripe provider gets a webhook key (install, upgrade)."""
-        providers = self.sudo().with_context(active_test=False).search(
-            [("code", "=", "stripe"), ("vita_webhook_key", "=", False)]
+        providers = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search([("code", "=", "stripe"), ("vita_webhook_key", "=", False)])
         )
         for provider in providers:
             provider.vita_webhook_key = generate_webhook_key()

@@ -54,7 +54,8 @@ class VitaSubscription(models.Model):
         if subscription or not odoo_id.isdigit():
             return subscription
         pending = self.browse(int(odoo_id)).exists()
-        if not pending or pending.mode != mode or pending.stripe_subscription_id or (company and pending.company_id != company):
+        other_company = company and pending.company_id != company
+        if not pending or pending.mode != mode or pending.stripe_subscription_id or other_company:
             return self.browse()
         try:
             with self.env.cr.savepoint(flush=False):
