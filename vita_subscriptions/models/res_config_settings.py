@@ -9,7 +9,9 @@ class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
     # The webhook of the current company's Stripe account (its provider).
-    vita_stripe_provider_id = fields.Many2one("payment.provider", compute="_compute_vita_stripe_provider_id")
+    vita_stripe_provider_id = fields.Many2one(
+        "payment.provider", "Stripe payment provider", compute="_compute_vita_stripe_provider_id"
+    )
     vita_webhook_key = fields.Char(related="vita_stripe_provider_id.vita_webhook_key", readonly=False)
     vita_webhook_url = fields.Char("Webhook URL", compute="_compute_vita_webhook_url")
     vita_webhook_secret = fields.Char(
@@ -55,11 +57,12 @@ class ResConfigSettings(models.TransientModel):
     @api.depends("company_id")  # without a dependency the settings form never computes it
     def _compute_vita_webhook_health(self):
         Event = self.env["vita.stripe.event"].sudo()
-        last = Event.search([], order="id desc", limit=1)
-        failed = Event.search_count([("state", "=", "failed")])
         for settings in self:
-            settings.vita_webhook_last_event = last.create_date
-            settings.vita_webhook_failed_count = failed
+            # The company's Stripe account, and events recorded before
+            # webhooks were per provider (they name none).
+            domain = [("provider_id", "in", [settings.vita_stripe_provider_id.id, False])]
+            settings.vita_webhook_last_event = Event.search(domain, order="id desc", limit=1).create_date
+            settings.vita_webhook_failed_count = Event.search_count([*domain, ("state", "=", "failed")])
 
     def action_vita_sync_catalogue(self):
         return self.env["vita.stripe.plan"].action_sync_from_stripe()

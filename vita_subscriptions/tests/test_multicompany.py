@@ -179,6 +179,20 @@ class TestTwoStripeAccounts(WebhookCase, HttpCase):
         self.assertEqual(self.Event.search_count([]), events_before)
         self.assertEqual(len(subscription_a.invoice_ids), invoices_a)
 
+    def test_settings_show_the_current_company_account(self):
+        def settings(company):
+            return self.env["res.config.settings"].with_company(company).create({})
+
+        self.assertEqual(settings(self.company_b).vita_stripe_provider_id, self.provider_b)
+        self.assertTrue(settings(self.company_b).vita_webhook_url.endswith(self.provider_b.vita_webhook_key))
+        failed_a, failed_b = (
+            settings(company).vita_webhook_failed_count for company in (self.company_a, self.company_b)
+        )
+        unhandled = event("charge.dispute.funds_withdrawn", {"id": unique("dp"), "object": "dispute"})
+        self.Event._receive(unhandled, json.dumps(unhandled), provider=self.provider_b).state = "failed"
+        self.assertEqual(settings(self.company_b).vita_webhook_failed_count, failed_b + 1)
+        self.assertEqual(settings(self.company_a).vita_webhook_failed_count, failed_a)
+
     def test_invoice_lookups_scoped_to_the_account(self):
         """Money events (refunds) find booked invoices in the event's
         company only, even when a Stripe invoice id appears in both."""
