@@ -20,6 +20,7 @@ from odoo.tools.misc import file_path
 from ..const import PARAM_WEBHOOK_KEY, PARAM_WEBHOOK_SECRET
 from ..stripe_gateway import StripeGateway
 from .common import LocalStripe
+from .test_settings import WEBHOOK_ENDPOINT
 from .webhook_common import WEBHOOK_SECRET, WebhookCase, event, invoice, invoice_line, sign, unique
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -192,6 +193,23 @@ class TestTwoStripeAccounts(WebhookCase, HttpCase):
         self.Event._receive(unhandled, json.dumps(unhandled), provider=self.provider_b).state = "failed"
         self.assertEqual(settings(self.company_b).vita_webhook_failed_count, failed_b + 1)
         self.assertEqual(settings(self.company_a).vita_webhook_failed_count, failed_a)
+
+    def test_create_webhook_in_the_current_company_account(self):
+        """*Create webhook in Stripe* in company B: B's URL, in B's Stripe
+        account (B's API key), the secret kept on B's provider only."""
+        self.env["ir.config_parameter"].sudo().set_param("web.base.url", "https://erp.example.com")
+        secret_a = self.provider.vita_webhook_secret
+        endpoint = {**WEBHOOK_ENDPOINT, "secret": "whsec_CreatedForB"}
+        with self.recorded_stripe({("POST", "/v1/webhook_endpoints"): (200, endpoint)}) as recorded:
+            self.env["res.config.settings"].with_company(self.company_b).create({}).action_vita_create_webhook()
+        (request,) = recorded.requests
+        self.assertEqual(
+            request["params"]["url"],
+            f"https://erp.example.com/vita_subscriptions/webhook/{self.provider_b.vita_webhook_key}",
+        )
+        self.assertIn(SECRET_KEY_B, request["headers"]["Authorization"])
+        self.assertEqual(self.provider_b.vita_webhook_secret, "whsec_CreatedForB")
+        self.assertEqual(self.provider.vita_webhook_secret, secret_a)
 
     def test_invoice_lookups_scoped_to_the_account(self):
         """Money events (refunds) find booked invoices in the event's
