@@ -7,7 +7,8 @@ request that Odoo logs with each HTTP request (werkzeug INFO lines).
     python tools/bench_webhook.py --db vita_demo --requests 500 --concurrency 8 \
         --odoo-log /tmp/odoo.log
 
-The webhook key and signing secret are read from the database (--db) or
+The webhook key and signing secret are read from the database (--db: the
+first company's Stripe provider) or
 given with --key / --secret. Event types: ``setup_intent.succeeded`` by
 default (handled without calling Stripe, so the figures are Odoo's own);
 ``--duplicates 0.5`` re-sends half of the events to measure duplicate
@@ -32,15 +33,16 @@ LOG_LINE = re.compile(r'"POST /vita_subscriptions/webhook/\S+ HTTP/[\d.]+" (\d{3
 
 
 def read_settings(dbname):
+    """Webhook key and signing secret of the first company's Stripe provider."""
     import psycopg2  # noqa: PLC0415 - only needed with --db
 
     with psycopg2.connect(dbname=dbname) as connection, connection.cursor() as cursor:
         cursor.execute(
-            "SELECT key, value FROM ir_config_parameter WHERE key IN %s",
-            [("vita_subscriptions.webhook_key", "vita_subscriptions.webhook_secret")],
+            "SELECT vita_webhook_key, vita_webhook_secret FROM payment_provider"
+            " WHERE code = 'stripe' ORDER BY company_id, id LIMIT 1"
         )
-        values = dict(cursor.fetchall())
-    return values.get("vita_subscriptions.webhook_key"), values.get("vita_subscriptions.webhook_secret")
+        row = cursor.fetchone()
+    return row if row else (None, None)
 
 
 def make_event(event_type):

@@ -18,9 +18,12 @@ else
     odoo_init "$DB" --without-demo=all
 fi
 secret="whsec_check$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
-psql -q -d "$DB" -c "INSERT INTO ir_config_parameter (key, value) VALUES ('vita_subscriptions.webhook_secret', '$secret')
-    ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
-key="$(psql -d "$DB" -Atc "SELECT value FROM ir_config_parameter WHERE key = 'vita_subscriptions.webhook_key'")"
+# The webhook of the Stripe provider of the first company (one per company).
+provider="$(psql -d "$DB" -Atc "SELECT id FROM payment_provider WHERE code = 'stripe' ORDER BY company_id, id LIMIT 1")"
+[ -n "$provider" ] || die "no Stripe payment provider in $DB"
+psql -q -d "$DB" -c "UPDATE payment_provider SET vita_webhook_secret = '$secret' WHERE id = $provider"
+key="$(psql -d "$DB" -Atc "SELECT vita_webhook_key FROM payment_provider WHERE id = $provider")"
+[ -n "$key" ] || die "the Stripe provider of $DB has no webhook key"
 
 front="$(free_port)"
 logfile="$(mktemp --suffix=.log)"

@@ -1,5 +1,6 @@
 # Run inside `odoo-bin shell` by tools/run.sh: points the demo database at
-# localstripe and prints "<webhook url> <signing secret>" on its last line.
+# localstripe and prints "<webhook url> <signing secret>" of the main
+# company's Stripe provider on its last line.
 import os
 import secrets
 
@@ -13,8 +14,6 @@ params.set_param("web.base.url.freeze", "True")
 params.set_param("vita_subscriptions.stripe_api_base", os.environ["VITA_STRIPE_URL"])
 params.set_param("vita_subscriptions.stripe_js_url", os.environ["VITA_STRIPE_URL"] + "/js.stripe.com/v3/")
 post_init_hook(env)
-if not params.get_param("vita_subscriptions.webhook_secret"):
-    params.set_param("vita_subscriptions.webhook_secret", "whsec_" + secrets.token_hex(24))
 provider = env.ref("payment.payment_provider_stripe")
 provider.write(
     {
@@ -23,6 +22,9 @@ provider.write(
         "stripe_publishable_key": os.environ["VITA_PUBLISHABLE_KEY"],
     }
 )
+# The webhook of the main company's Stripe account lives on its provider.
+if not provider.vita_webhook_secret:
+    provider.vita_webhook_secret = "whsec_" + secrets.token_hex(24)
 env["vita.stripe.plan"]._sync_catalogue_from_stripe()
 
 # The demo company: a payments journal for Stripe, and its default terms in
@@ -74,8 +76,4 @@ for xmlid, cancel_at_period_end in (
     # sync imports the paid invoice the way the reconciliation cron would.
     subscription.action_sync_from_stripe()
     env.cr.commit()
-key = params.get_param("vita_subscriptions.webhook_key")
-print(
-    f"{params.get_param('web.base.url')}/vita_subscriptions/webhook/{key}",
-    params.get_param("vita_subscriptions.webhook_secret"),
-)
+print(provider._vita_webhook_url(), provider.vita_webhook_secret)

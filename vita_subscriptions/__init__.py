@@ -1,16 +1,8 @@
-import secrets
-import string
-
 from . import controllers
 from . import models
 from . import report
 from . import wizards
-
-WEBHOOK_KEY_ALPHABET = string.ascii_letters + string.digits
-
-
-def generate_webhook_key(length=32):
-    return "".join(secrets.choice(WEBHOOK_KEY_ALPHABET) for _ in range(length))
+from .models.payment_provider import generate_webhook_key
 
 
 # Switched on at install. Not data records: a settings checkbox switched off
@@ -20,12 +12,11 @@ PARAMS_ON_AT_INSTALL = ("vita_subscriptions.portal_enabled", "vita_subscriptions
 
 
 def post_init_hook(env):
-    """Give every database its own unguessable webhook URL; switch the
-    customer portal and proration on; give every subscription already there
-    its MRR history."""
+    """Give every Stripe provider its own unguessable webhook URL; switch
+    the customer portal and proration on; give every subscription already
+    there its MRR history."""
+    env["payment.provider"]._vita_ensure_webhook_keys()
     params = env["ir.config_parameter"].sudo()
-    if not params.get_param("vita_subscriptions.webhook_key"):
-        params.set_param("vita_subscriptions.webhook_key", generate_webhook_key())
     for key in PARAMS_ON_AT_INSTALL:
         if not params.get_param(key):
             params.set_param(key, "True")
@@ -33,5 +24,6 @@ def post_init_hook(env):
 
 
 def uninstall_hook(env):
-    """Leave no webhook key or signing secret behind."""
+    """Leave no parameter behind (the providers' webhook keys and secrets
+    go with their columns)."""
     env["ir.config_parameter"].sudo().search([("key", "=like", "vita_subscriptions.%")]).unlink()

@@ -46,7 +46,9 @@ class StripeGateway:
         secret_key = provider.sudo().stripe_secret_key
         if not secret_key:
             raise UserError(self.env._("Set the secret key of the Stripe payment provider before using subscriptions."))
-        api_base = self.env["ir.config_parameter"].sudo().get_param(PARAM_STRIPE_API_BASE)
+        api_base = provider.sudo().vita_stripe_api_base or self.env["ir.config_parameter"].sudo().get_param(
+            PARAM_STRIPE_API_BASE
+        )
         self.client = stripe.StripeClient(
             secret_key,
             stripe_version=API_VERSION,

@@ -1,4 +1,5 @@
-"""Stripe webhook endpoint: POST /vita_subscriptions/webhook/<webhook key>.
+"""Stripe webhook endpoint: POST /vita_subscriptions/webhook/<webhook key>,
+one key per Stripe payment provider (one Stripe account per company).
 
 Fail closed: an unknown key is a 404, a request without a valid signature
 (or with a stale one) a 400, and without a signing secret nothing is
@@ -16,10 +17,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from odoo import SUPERUSER_ID, http
 from odoo.http import request
-from odoo.tools import consteq
 
-from ..const import PARAM_WEBHOOK_KEY, PARAM_WEBHOOK_SECRET, WEBHOOK_ROUTE
-from ..stripe_gateway import WebhookRejected, verify_webhook
+from ..const import WEBHOOK_ROUTE
 
 _logger = logging.getLogger(__name__)
 
@@ -40,25 +39,29 @@ class VitaStripeWebhook(http.Controller):
     )
     def vita_stripe_webhook(self, key, **kwargs):
         try:
-            event, payload = self._vita_verified_event(key)
+            provider, event, payload = self._vita_verified_event(key)
         except _Refused as refusal:
             return self._answer({"error": refusal.reason}, refusal.status)
-        record = request.env["vita.stripe.event"].with_user(SUPERUSER_ID)._receive(event, payload.decode("utf-8"))
+        record = (
+            request.env["vita.stripe.event"]
+            .with_user(SUPERUSER_ID)
+            ._receive(event, payload.decode("utf-8"), provider=provider)
+        )
         if not record:
             return self._answer({"received": True, "duplicate": True}, 200)
         return self._answer({"received": True, "state": record.state}, 200)
 
     @staticmethod
     def _vita_verified_event(key):
-        """(event dict, raw body) of a request that passes every check, in
-        the order that reveals least: key, secret, size, signature."""
-        params = request.env["ir.config_parameter"].sudo()
-        configured_key = params.get_param(PARAM_WEBHOOK_KEY) or ""
-        if not configured_key or not consteq(key, configured_key):
+        """(Stripe provider, event dict, raw body) of a request that passes
+        every check, in the order that reveals least: key, secret, size,
+        signature. The key names the provider (one Stripe account per
+        company), whose secret must have signed the body."""
+        provider = request.env["payment.provider"].sudo()._vita_find_by_webhook_key(key)
+        if not provider:
             raise _Refused(404, "not found")
-        secret = params.get_param(PARAM_WEBHOOK_SECRET)
-        if not secret:
-            _logger.warning("Stripe webhook refused: no signing secret is configured")
+        if not provider.vita_webhook_secret:
+            _logger.warning("Stripe webhook refused: provider %s has no signing secret", provider.id)
             raise _Refused(503, "webhook signing secret not configured")
         httprequest = request.httprequest
         if (httprequest.content_length or 0) > MAX_BODY_BYTES:
@@ -69,12 +72,10 @@ class VitaStripeWebhook(http.Controller):
             raise _Refused(413, "body too large") from None
         if len(payload) > MAX_BODY_BYTES:
             raise _Refused(413, "body too large")
-        try:
-            event = verify_webhook(payload, httprequest.headers.get("Stripe-Signature"), secret)
-        except WebhookRejected as error:
-            _logger.warning("Stripe webhook refused: %s", error)
-            raise _Refused(400, "invalid signature or body") from None
-        return event, payload
+        event = provider._vita_verify_webhook(payload, httprequest.headers.get("Stripe-Signature"))
+        if event is None:
+            raise _Refused(400, "invalid signature or body")
+        return provider, event, payload
 
     @staticmethod
     def _answer(body, status):

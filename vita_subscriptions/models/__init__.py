@@ -1,4 +1,5 @@
 from . import res_company
+from . import payment_provider
 from . import vita_stripe_mirror
 from . import vita_stripe_plan
 from . import vita_stripe_tax_rate

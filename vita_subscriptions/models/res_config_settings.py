@@ -1,35 +1,21 @@
-import re
-
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import UserError
 
-from ..const import (
-    HANDLED_EVENT_TYPES,
-    PARAM_PORTAL_ENABLED,
-    PARAM_PRORATION,
-    PARAM_WEBHOOK_KEY,
-    PARAM_WEBHOOK_SECRET,
-    WEBHOOK_ROUTE,
-)
+from ..const import HANDLED_EVENT_TYPES, PARAM_PORTAL_ENABLED, PARAM_PRORATION, WEBHOOK_ROUTE
 from ..stripe_gateway import StripeGateway
-
-WEBHOOK_KEY_PATTERN = re.compile(r"[A-Za-z0-9]{16,128}")
 
 
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
-    vita_webhook_key = fields.Char(
-        "Webhook key",
-        config_parameter=PARAM_WEBHOOK_KEY,
-        help="Secret part of the webhook URL: 16 to 128 letters and digits. Empty switches webhooks off.",
+    # The webhook of the current company's Stripe account (its provider).
+    vita_stripe_provider_id = fields.Many2one(
+        "payment.provider", "Stripe payment provider", compute="_compute_vita_stripe_provider_id"
     )
+    vita_webhook_key = fields.Char(related="vita_stripe_provider_id.vita_webhook_key", readonly=False)
     vita_webhook_url = fields.Char("Webhook URL", compute="_compute_vita_webhook_url")
     vita_webhook_secret = fields.Char(
-        "Webhook signing secret",
-        config_parameter=PARAM_WEBHOOK_SECRET,
-        groups="base.group_system",
-        help="The whsec_… secret Stripe signs webhook events with.",
+        related="vita_stripe_provider_id.vita_webhook_secret", readonly=False, groups="base.group_system"
     )
     vita_portal_enabled = fields.Boolean(
         "Show subscriptions in the customer portal",
@@ -45,6 +31,11 @@ class ResConfigSettings(models.TransientModel):
     vita_stripe_mode = fields.Char("Stripe mode", compute="_compute_vita_stripe_mode")
     vita_webhook_last_event = fields.Datetime("Last event received", compute="_compute_vita_webhook_health")
     vita_webhook_failed_count = fields.Integer("Failed events", compute="_compute_vita_webhook_health")
+
+    @api.depends("company_id")
+    def _compute_vita_stripe_provider_id(self):
+        for settings in self:
+            settings.vita_stripe_provider_id = StripeGateway.find_provider(self.env, settings.company_id)
 
     @api.depends("vita_webhook_key")
     def _compute_vita_webhook_url(self):
@@ -66,32 +57,12 @@ class ResConfigSettings(models.TransientModel):
     @api.depends("company_id")  # without a dependency the settings form never computes it
     def _compute_vita_webhook_health(self):
         Event = self.env["vita.stripe.event"].sudo()
-        last = Event.search([], order="id desc", limit=1)
-        failed = Event.search_count([("state", "=", "failed")])
         for settings in self:
-            settings.vita_webhook_last_event = last.create_date
-            settings.vita_webhook_failed_count = failed
-
-    @api.constrains("vita_webhook_key")
-    def _check_vita_webhook_key(self):
-        for settings in self:
-            # Empty is allowed: it switches the endpoint off (neutralized databases).
-            if settings.vita_webhook_key and not WEBHOOK_KEY_PATTERN.fullmatch(settings.vita_webhook_key):
-                raise ValidationError(
-                    self.env._(
-                        "The webhook key may only contain letters (a-z, A-Z) and digits (0-9), "
-                        "16 to 128 of them; spaces, dashes and other characters are refused."
-                    )
-                )
-
-    @api.constrains("vita_webhook_secret")
-    def _check_vita_webhook_secret(self):
-        for settings in self.sudo():
-            secret = settings.vita_webhook_secret
-            if secret and not re.fullmatch(r"whsec_[A-Za-z0-9]+", secret):
-                raise ValidationError(
-                    self.env._("The webhook signing secret starts with “whsec_” followed by letters and digits.")
-                )
+            # The company's Stripe account, and events recorded before
+            # webhooks were per provider (they name none).
+            domain = [("provider_id", "in", [settings.vita_stripe_provider_id.id, False])]
+            settings.vita_webhook_last_event = Event.search(domain, order="id desc", limit=1).create_date
+            settings.vita_webhook_failed_count = Event.search_count([*domain, ("state", "=", "failed")])
 
     def action_vita_sync_catalogue(self):
         return self.env["vita.stripe.plan"].action_sync_from_stripe()
@@ -119,19 +90,23 @@ class ResConfigSettings(models.TransientModel):
         }
 
     def action_vita_create_webhook(self):
-        """Register our webhook URL in Stripe and keep the signing secret."""
+        """Register the webhook URL of the current company's Stripe
+        provider in its Stripe account and keep the signing secret."""
         self.ensure_one()
         self.execute()  # Save a changed webhook key first: the URL depends on it.
-        url = self.vita_webhook_url
+        provider = StripeGateway.provider_of(self.env, self.company_id)
+        if not provider.vita_webhook_key:
+            raise UserError(self.env._("Set a webhook key first: it is the secret part of the webhook URL."))
+        url = provider._vita_webhook_url()
         if not url.startswith(("http://", "https://")):
             raise UserError(self.env._("Set the web base URL (Settings > Technical > System parameters) first."))
-        gateway = StripeGateway.for_company(self.env, self.company_id)
+        gateway = StripeGateway(provider)
         endpoint = gateway.create_webhook_endpoint(
             url,
             HANDLED_EVENT_TYPES,
-            gateway.idempotency_key(self.company_id, "webhook-endpoint", url, *HANDLED_EVENT_TYPES),
+            gateway.idempotency_key(provider, "webhook-endpoint", url, *HANDLED_EVENT_TYPES),
         )
-        self.env["ir.config_parameter"].sudo().set_param(PARAM_WEBHOOK_SECRET, endpoint.secret)
+        provider.vita_webhook_secret = endpoint.secret
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

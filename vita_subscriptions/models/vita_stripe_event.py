@@ -61,6 +61,9 @@ class VitaStripeEvent(models.Model):
     processed_date = fields.Datetime("Handled on", readonly=True)
     next_attempt = fields.Datetime("Next retry", readonly=True, index="btree_not_null")
     subscription_id = fields.Many2one("vita.subscription", readonly=True, index="btree_not_null", ondelete="set null")
+    # The Stripe provider (one Stripe account per company) whose webhook
+    # key and secret brought the event: its handling stays in that company.
+    provider_id = fields.Many2one("payment.provider", "Stripe account", readonly=True, ondelete="set null")
     company_id = fields.Many2one(related="subscription_id.company_id")
 
     _sql_constraints = [
@@ -72,10 +75,11 @@ class VitaStripeEvent(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _receive(self, event, payload):
+    def _receive(self, event, payload, provider=None):
         """Record a verified event and handle it; a duplicate is neither
         recorded nor handled again. Returns the event record, or an empty
-        recordset for a duplicate.
+        recordset for a duplicate. ``provider`` is the Stripe provider the
+        event came through (its handling is scoped to its company).
 
         The row is inserted with ON CONFLICT DO NOTHING: a concurrent
         delivery of the same event waits for the first transaction and then
@@ -88,8 +92,8 @@ class VitaStripeEvent(models.Model):
             """
             INSERT INTO vita_stripe_event
                 (stripe_id, event_type, stripe_created, livemode, api_version, object_id, payload,
-                 state, error, attempts, create_uid, create_date, write_uid, write_date)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 0, %s, now() at time zone 'UTC',
+                 state, error, attempts, provider_id, create_uid, create_date, write_uid, write_date)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 0, %s, %s, now() at time zone 'UTC',
                     %s, now() at time zone 'UTC')
             ON CONFLICT (stripe_id) DO NOTHING
             RETURNING id
@@ -103,6 +107,7 @@ class VitaStripeEvent(models.Model):
             payload,
             "failed" if problems else "received",
             "\n".join(problems) or None,
+            provider.id if provider else None,
             self.env.uid,
             self.env.uid,
         )
@@ -186,6 +191,13 @@ class VitaStripeEvent(models.Model):
     def _mode(self):
         return "live" if self.livemode else "test"
 
+    def _company_domain(self):
+        """Records of the event's Stripe account only: the company of the
+        provider it came through. Events recorded before providers had
+        their own webhook (no provider) are matched in every company."""
+        self.ensure_one()
+        return [("company_id", "=", self.provider_id.company_id.id)] if self.provider_id else []
+
     def _link(self, subscription):
         """The Odoo subscription of a Stripe subscription id, linked to the
         event, or an empty recordset (created in the Stripe dashboard, or
@@ -204,7 +216,10 @@ class VitaStripeEvent(models.Model):
         delivered late never rolls the state back."""
         subscription = self._link(
             self.env["vita.subscription"]._vita_find_stripe_subscription(
-                stripe_subscription.get("id"), self._mode(), stripe_subscription.get("metadata")
+                stripe_subscription.get("id"),
+                self._mode(),
+                stripe_subscription.get("metadata"),
+                company=self.provider_id.company_id,
             )
         )
         if not subscription:
@@ -219,7 +234,9 @@ class VitaStripeEvent(models.Model):
         if not subscription_id:
             return self.env["vita.subscription"]
         return self._link(
-            self.env["vita.subscription"]._vita_find_stripe_subscription(subscription_id, self._mode(), metadata)
+            self.env["vita.subscription"]._vita_find_stripe_subscription(
+                subscription_id, self._mode(), metadata, company=self.provider_id.company_id
+            )
         )
 
     def _handle_invoice_paid(self, stripe_invoice):
@@ -318,7 +335,12 @@ class VitaStripeEvent(models.Model):
         move = Move
         if stripe_invoice_id:
             move = Move.search(
-                [("vita_stripe_invoice_id", "=", stripe_invoice_id), ("move_type", "=", "out_invoice")], limit=1
+                [
+                    ("vita_stripe_invoice_id", "=", stripe_invoice_id),
+                    ("move_type", "=", "out_invoice"),
+                    *self._company_domain(),
+                ],
+                limit=1,
             )
         subscription = self._link(move.vita_subscription_id)
         return subscription, move.with_company(move.company_id)
@@ -331,7 +353,9 @@ class VitaStripeEvent(models.Model):
 
     def _refund_booked(self, refund_id):
         return bool(refund_id) and bool(
-            self.env["account.payment"].sudo().search_count([("vita_stripe_refund_id", "=", refund_id)], limit=1)
+            self.env["account.payment"]
+            .sudo()
+            .search_count([("vita_stripe_refund_id", "=", refund_id), *self._company_domain()], limit=1)
         )
 
     def _invoice_id_of_payment(self, stripe_object):
@@ -345,8 +369,11 @@ class VitaStripeEvent(models.Model):
         return self._gateway_of_mode().invoice_id_of_payment(payment_intent)
 
     def _gateway_of_mode(self):
-        """The gateway of the company whose Stripe provider is in this
-        event's mode (one Stripe account per company)."""
+        """The gateway of the Stripe account the event came through; for an
+        event without provider, of the company whose Stripe provider is in
+        this event's mode."""
+        if self.provider_id:
+            return StripeGateway(self.provider_id.sudo())
         for company in StripeGateway.companies_using_stripe(self.env):
             gateway = StripeGateway.for_company(self.env, company)
             if gateway.mode == self._mode():

@@ -30,8 +30,10 @@ class VitaSubscription(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _vita_find_stripe_subscription(self, stripe_id, mode, metadata=None):
-        """The record of Stripe subscription ``stripe_id`` in ``mode``.
+    def _vita_find_stripe_subscription(self, stripe_id, mode, metadata=None, company=None):
+        """The record of Stripe subscription ``stripe_id`` in ``mode`` (and
+        in ``company``, the one of the Stripe account that names it, when
+        given: another company's Stripe account never reaches it).
 
         Empty when Odoo does not know it (created in the Stripe dashboard).
         Raises RetryLater when Stripe's metadata names a record that is
@@ -40,12 +42,16 @@ class VitaSubscription(models.Model):
         """
         if not stripe_id:
             return self.browse()
-        subscription = self.search([("stripe_subscription_id", "=", stripe_id), ("mode", "=", mode)], limit=1)
+        company_domain = [("company_id", "=", company.id)] if company else []
+        subscription = self.search(
+            [("stripe_subscription_id", "=", stripe_id), ("mode", "=", mode), *company_domain], limit=1
+        )
         odoo_id = str((metadata or {}).get("odoo_subscription_id") or "")
         if subscription or not odoo_id.isdigit():
             return subscription
         pending = self.browse(int(odoo_id)).exists()
-        if not pending or pending.mode != mode or pending.stripe_subscription_id:
+        other_company = company and pending.company_id != company
+        if not pending or pending.mode != mode or pending.stripe_subscription_id or other_company:
             return self.browse()
         try:
             with self.env.cr.savepoint(flush=False):

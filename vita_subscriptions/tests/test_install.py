@@ -17,30 +17,41 @@ class TestInstall(TransactionCase):
         module = self.env["ir.module.module"].search([("name", "=", "vita_subscriptions")])
         self.assertEqual(module.state, "installed")
         params = self.env["ir.config_parameter"].sudo()
-        self.assertRegex(params.get_param(PARAM_WEBHOOK_KEY), r"^[A-Za-z0-9]{32}$")
+        self.assertRegex(self.stripe_provider().vita_webhook_key, r"^[A-Za-z0-9]{32}$")
+        self.assertFalse(params.get_param(PARAM_WEBHOOK_KEY), "keys live on the Stripe providers")
         self.assertEqual(params.get_param(PARAM_PORTAL_ENABLED), "True")
 
+    def stripe_provider(self):
+        return self.env.ref("payment.payment_provider_stripe")
+
     def test_post_init_hook_keeps_an_existing_key(self):
-        params = self.env["ir.config_parameter"].sudo()
-        params.set_param(PARAM_WEBHOOK_KEY, "KeepMe1234567890")
+        provider = self.stripe_provider()
+        provider.vita_webhook_key = "KeepMe1234567890"
         post_init_hook(self.env)
-        self.assertEqual(params.get_param(PARAM_WEBHOOK_KEY), "KeepMe1234567890")
-        params.set_param(PARAM_WEBHOOK_KEY, "")
+        self.assertEqual(provider.vita_webhook_key, "KeepMe1234567890")
+        provider.vita_webhook_key = False
         post_init_hook(self.env)
-        self.assertRegex(params.get_param(PARAM_WEBHOOK_KEY), r"^[A-Za-z0-9]{32}$")
+        self.assertRegex(provider.vita_webhook_key, r"^[A-Za-z0-9]{32}$")
 
     def test_generated_keys_differ(self):
         self.assertEqual(len({generate_webhook_key() for _ in range(50)}), 50)
 
     def test_neutralize_blanks_webhook_secrets(self):
         params = self.env["ir.config_parameter"].sudo()
-        params.set_param(PARAM_WEBHOOK_SECRET, "whsec_secret")
+        params.set_param(PARAM_WEBHOOK_SECRET, "whsec_secret")  # as left by 18.0.1.1
+        provider = self.stripe_provider()
+        provider.vita_webhook_secret = "whsec_secret"
+        other = provider.copy({"name": "Stripe (other)", "state": "disabled", "vita_webhook_secret": "whsec_other"})
+        self.env.flush_all()
         path = file_path("vita_subscriptions/data/neutralize.sql")
         with open(path) as sql:
             self.env.cr.execute(sql.read())
         self.env.invalidate_all()
         self.assertFalse(params.get_param(PARAM_WEBHOOK_SECRET))
         self.assertFalse(params.get_param(PARAM_WEBHOOK_KEY))
+        for record in provider | other:
+            self.assertFalse(record.vita_webhook_key)
+            self.assertFalse(record.vita_webhook_secret)
 
     def test_manifest(self):
         manifest = self.env["ir.module.module"].get_module_info("vita_subscriptions")

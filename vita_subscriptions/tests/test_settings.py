@@ -1,9 +1,11 @@
+from psycopg2 import IntegrityError
+
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
-from odoo.tools import convert_file
+from odoo.tools import convert_file, mute_logger
 
-from ..const import HANDLED_EVENT_TYPES, PARAM_WEBHOOK_KEY, PARAM_WEBHOOK_SECRET
+from ..const import HANDLED_EVENT_TYPES
 from ..stripe_gateway import API_VERSION
 from .common import VitaCase
 
@@ -40,13 +42,14 @@ class TestSettings(VitaCase):
             with self.subTest(key=bad), self.assertRaisesRegex(ValidationError, "only contain letters"):
                 self.settings(vita_webhook_key=bad)
         self.settings(vita_webhook_key="GoodKey1234567890").execute()
-        self.assertEqual(self.env["ir.config_parameter"].sudo().get_param(PARAM_WEBHOOK_KEY), "GoodKey1234567890")
+        self.assertEqual(self.provider.vita_webhook_key, "GoodKey1234567890")
 
     def test_webhook_secret_format(self):
         with self.assertRaisesRegex(ValidationError, "whsec_"):
             self.settings(vita_webhook_secret="sk_test_oops")
         self.settings(vita_webhook_secret="whsec_abc123").execute()
-        self.assertEqual(self.env["ir.config_parameter"].sudo().get_param(PARAM_WEBHOOK_SECRET), "whsec_abc123")
+        self.assertEqual(self.provider.vita_webhook_secret, "whsec_abc123")
+        self.assertEqual(self.settings().vita_webhook_secret, "whsec_abc123")
 
     def test_secret_readable_by_system_admins_only(self):
         settings = self.settings()
@@ -54,6 +57,31 @@ class TestSettings(VitaCase):
         accountant = new_test_user(self.env, "vita_accountant", groups="account.group_account_manager")
         with self.assertRaises(AccessError):
             settings.with_user(accountant).read(["vita_webhook_secret"])
+        with self.assertRaises(AccessError):
+            self.provider.with_user(accountant).read(["vita_webhook_secret"])
+        self.assertNotIn("vita_webhook_secret", self.provider.with_user(accountant).fields_get())
+
+    def test_settings_edit_the_current_company_provider(self):
+        """Key and secret are the current company's Stripe provider's: the
+        settings read them from it and write them back to it."""
+        self.provider.write({"vita_webhook_key": "ProviderKey1234567", "vita_webhook_secret": "whsec_provider1"})
+        settings = self.settings()
+        self.assertEqual(settings.vita_stripe_provider_id, self.provider)
+        self.assertEqual(settings.vita_webhook_key, "ProviderKey1234567")
+        self.assertEqual(settings.vita_webhook_secret, "whsec_provider1")
+        self.assertTrue(settings.vita_webhook_url.endswith("/vita_subscriptions/webhook/ProviderKey1234567"))
+        self.settings(vita_webhook_key="ChangedKey12345678").execute()
+        self.assertEqual(self.provider.vita_webhook_key, "ChangedKey12345678")
+        self.assertEqual(self.provider.vita_webhook_secret, "whsec_provider1")
+
+    def test_webhook_keys_unique_and_generated(self):
+        other = self.provider.copy({"name": "Stripe (copy)", "state": "disabled"})
+        self.assertRegex(other.vita_webhook_key, r"^[A-Za-z0-9]{32}$")
+        self.assertNotEqual(other.vita_webhook_key, self.provider.vita_webhook_key)
+        self.assertFalse(other.vita_webhook_secret)
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            other.vita_webhook_key = self.provider.vita_webhook_key
+            other.flush_recordset()
 
     def test_portal_toggle(self):
         self.settings(vita_portal_enabled=False).execute()
@@ -99,11 +127,10 @@ class TestSettings(VitaCase):
         self.assertEqual(params["api_version"], API_VERSION)
         self.assertTrue(first["headers"]["Idempotency-Key"].startswith("vita-"))
         self.assertEqual(first["headers"]["Idempotency-Key"], second["headers"]["Idempotency-Key"])
-        params = self.env["ir.config_parameter"].sudo()
-        self.assertEqual(params.get_param(PARAM_WEBHOOK_SECRET), "whsec_RecordedSecret123")
+        self.assertEqual(self.provider.vita_webhook_secret, "whsec_RecordedSecret123")
 
     def test_create_webhook_refused_by_stripe_keeps_secret(self):
-        self.env["ir.config_parameter"].sudo().set_param(PARAM_WEBHOOK_SECRET, "whsec_before")
+        self.provider.vita_webhook_secret = "whsec_before"
         refusal = (
             400,
             {
@@ -118,7 +145,7 @@ class TestSettings(VitaCase):
             with self.assertRaisesRegex(UserError, "HTTP 400, error code “url_invalid”: Invalid URL") as caught:
                 self.settings().action_vita_create_webhook()
         self.assertIn("Stripe dashboard", str(caught.exception))
-        self.assertEqual(self.env["ir.config_parameter"].sudo().get_param(PARAM_WEBHOOK_SECRET), "whsec_before")
+        self.assertEqual(self.provider.vita_webhook_secret, "whsec_before")
 
     def test_create_webhook_where_stripe_has_no_such_api(self):
         """A Stripe stand-in (or proxy) answering 404 without a Stripe error

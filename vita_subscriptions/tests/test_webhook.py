@@ -10,7 +10,7 @@ from odoo import SUPERUSER_ID, api
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from ..const import EVENT_HANDLERS, HANDLED_EVENT_TYPES, PARAM_WEBHOOK_KEY, PARAM_WEBHOOK_SECRET
+from ..const import EVENT_HANDLERS, HANDLED_EVENT_TYPES
 from ..controllers.webhook import MAX_BODY_BYTES
 from ..models import vita_stripe_event
 from . import stripe_payloads as payloads
@@ -82,14 +82,14 @@ class TestWebhookEndpoint(WebhookCase, HttpCase):
         self.assertEqual(self.post(body, sign(body, timestamp=int(time.time()) - 250)).status_code, 200)
 
     def test_no_secret_configured_fails_closed(self):
-        self.env["ir.config_parameter"].sudo().set_param(PARAM_WEBHOOK_SECRET, False)
+        self.provider.vita_webhook_secret = False
         _event, body = self.event_body()
         self.assert_refused(self.post(body, sign(body)), 503)
 
     def test_wrong_or_disabled_key_is_404(self):
         _event, body = self.event_body()
         self.assert_refused(self.post(body, sign(body), path=self.webhook_path("WrongKey1234567890")), 404)
-        self.env["ir.config_parameter"].sudo().set_param(PARAM_WEBHOOK_KEY, False)
+        self.provider.vita_webhook_key = False
         self.assert_refused(self.post(body, sign(body), path=self.webhook_path("WrongKey1234567890")), 404)
 
     def test_get_is_not_allowed(self):

@@ -10,7 +10,7 @@ import json
 import time
 import uuid
 
-from ..const import PARAM_WEBHOOK_SECRET, WEBHOOK_ROUTE
+from ..const import WEBHOOK_ROUTE
 from .common import SubscriptionCase
 
 WEBHOOK_SECRET = "whsec_vitaWebhookTests"
@@ -328,7 +328,7 @@ class WebhookCase(SubscriptionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["ir.config_parameter"].sudo().set_param(PARAM_WEBHOOK_SECRET, WEBHOOK_SECRET)
+        cls.provider.vita_webhook_secret = WEBHOOK_SECRET
         cls.Event = cls.env["vita.stripe.event"]
 
     def linked(self, state="active", **values):
@@ -343,5 +343,5 @@ class WebhookCase(SubscriptionCase):
         return self.Event._receive(stripe_event, json.dumps(stripe_event))
 
     def webhook_path(self, key=None):
-        key = key or self.env["ir.config_parameter"].sudo().get_param("vita_subscriptions.webhook_key")
+        key = key or self.provider.vita_webhook_key
         return f"{WEBHOOK_ROUTE}/{key}"
