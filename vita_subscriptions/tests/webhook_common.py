@@ -340,7 +340,20 @@ class WebhookCase(SubscriptionCase):
         return subscription
 
     def receive(self, stripe_event):
-        return self.Event._receive(stripe_event, json.dumps(stripe_event))
+        """Record the event as the endpoint does, then run the queue as its
+        cron lanes would (in this test's transaction): the event's record,
+        handled."""
+        record = self.Event._receive(stripe_event, json.dumps(stripe_event))
+        self.run_queue()
+        return record
+
+    def run_queue(self, env=None):
+        """Handle every pending event now, as a queue lane does (no commit:
+        tests may not)."""
+        env = env or self.env
+        handled = env["vita.stripe.event"]._process_queue()
+        env.invalidate_all()
+        return handled
 
     def webhook_path(self, key=None):
         key = key or self.env["ir.config_parameter"].sudo().get_param("vita_subscriptions.webhook_key")
