@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from psycopg2 import errors as pg_errors
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
@@ -161,13 +161,43 @@ class VitaStripeEvent(models.Model):
             record._wake_queue()
         return record
 
-    def _wake_queue(self, at=None):
-        """Trigger one queue lane (chosen by event id, so that a burst of
-        deliveries wakes them all): one INSERT, then a NOTIFY at commit."""
-        lane = (self[:1].id or 0) % QUEUE_LANES + 1
-        cron = self.env.ref(f"vita_subscriptions.ir_cron_stripe_event_queue_{lane}", raise_if_not_found=False)
-        if cron:
-            cron.sudo()._trigger(at)
+    def _wake_queue(self, lane=None):
+        """Wake a queue lane (by default chosen by event id, so that a
+        burst of deliveries wakes them all) as ``ir.cron._trigger()`` does,
+        in one INSERT (the request's budget): a trigger row, and the cron
+        workers notified at commit."""
+        lanes = self._queue_lane_cron_ids()
+        if not lanes:
+            return
+        cron_id = lanes[(lane - 1 if lane else self[:1].id or 0) % len(lanes)]
+        cron = self.env["ir.cron"].browse(cron_id)
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, write_uid, write_date)
+                VALUES (%s, now() at time zone 'UTC', %s, now() at time zone 'UTC', %s, now() at time zone 'UTC')
+                """,
+                cron_id,
+                self.env.uid,
+                self.env.uid,
+            )
+        )
+        self.env.cr.postcommit.add(cron._notifydb)
+
+    @api.model
+    @tools.ormcache()
+    def _queue_lane_cron_ids(self):
+        """The lanes' cron ids, read once per worker (not env.ref(): that
+        checks the record exists, a query per delivery)."""
+        names = [f"ir_cron_stripe_event_queue_{lane}" for lane in range(1, QUEUE_LANES + 1)]
+        self.env.cr.execute(
+            SQL(
+                "SELECT name, res_id FROM ir_model_data WHERE module = 'vita_subscriptions' AND name IN %s",
+                tuple(names),
+            )
+        )
+        found = dict(self.env.cr.fetchall())
+        return tuple(found[name] for name in names if name in found)
 
     # ------------------------------------------------------------------
     # Queue
@@ -178,7 +208,8 @@ class VitaStripeEvent(models.Model):
         """One queue lane (a cron job; ``lane`` only names it). Several
         lanes run at once on several cron workers and servers: they share
         the queue through row locks. Commits after each event."""
-        handled = self._process_queue(commit=self.env.cr.commit, time_budget=QUEUE_TIME_BUDGET)
+        queue = self.with_context(vita_queue_lane=lane)
+        handled = queue._process_queue(commit=self.env.cr.commit, time_budget=QUEUE_TIME_BUDGET)
         remaining = self._queue_backlog()
         _logger.debug("Stripe event queue lane %s: %s handled, %s pending", lane, handled, remaining)
         self.env["ir.cron"]._notify_progress(done=handled, remaining=remaining)
@@ -207,9 +238,12 @@ class VitaStripeEvent(models.Model):
                 return handled
             if len(claimed) == batch:
                 self._wake_queue_lanes()
-            for event_id in claimed:
+            for position, event_id in enumerate(claimed):
                 try:
-                    event = self._lock_pending(event_id)
+                    # Still locked by the claim: the first event, or all of
+                    # them when nothing is committed.
+                    locked = not position or not commit
+                    event = self.browse(event_id) if locked else self._lock_pending(event_id)
                     if event:
                         event._process()
                         handled += 1
@@ -288,9 +322,8 @@ class VitaStripeEvent(models.Model):
     def _wake_queue_lanes(self):
         """A full batch: more work than one lane, wake the others too."""
         for lane in range(1, QUEUE_LANES + 1):
-            cron = self.env.ref(f"vita_subscriptions.ir_cron_stripe_event_queue_{lane}", raise_if_not_found=False)
-            if cron and cron.id != self.env.context.get("cron_id"):
-                cron.sudo()._trigger()
+            if lane != self.env.context.get("vita_queue_lane"):
+                self._wake_queue(lane)
 
     # ------------------------------------------------------------------
     # Retention

@@ -169,6 +169,7 @@ class TestWebhookEndpoint(WebhookCase, HttpCase):
         self.run_queue()
         second = self.post(body, sign(body))
         self.run_queue()
+        self.env.invalidate_all()
         self.assertEqual(first.json(), {"received": True, "state": "received"})
         self.assertEqual((second.status_code, second.json()), (200, {"received": True, "duplicate": True}))
         self.assertEqual(self.Event.search_count([("stripe_id", "=", stripe_event["id"])]), 1)
@@ -198,6 +199,7 @@ class TestWebhookEndpoint(WebhookCase, HttpCase):
             thread.join()
         self.assertEqual(sorted(status for status, _body in answers), [200, 200])
         self.assertEqual(sum(1 for _status, answer in answers if answer.get("duplicate")), 1)
+        self.env.invalidate_all()
         self.run_queue()
         self.assertEqual(self.Event.search_count([("stripe_id", "=", stripe_event["id"])]), 1)
         self.assertEqual(len(subscription.invoice_ids), 1)
@@ -472,6 +474,7 @@ class TestEndToEndLocalStripe(WebhookCase, HttpCase):
             # The HTTP thread works in this same test transaction: take
             # its lock while reading.
             with self.registry.test_lock:
+                self.env.invalidate_all()
                 self.run_queue()  # what the woken cron lanes do
                 if condition():
                     return
