@@ -171,10 +171,6 @@ def main():
             )
 
 
-if __name__ == "__main__":
-    main()
-
-
 # ----------------------------------------------------------------------
 # The queue benchmark (--queue)
 # ----------------------------------------------------------------------
@@ -186,7 +182,7 @@ import json, os, time, uuid
 from odoo import Command
 wanted = int(os.environ["BENCH_SUBSCRIPTIONS"])
 Sub = env["vita.subscription"].with_context(tracking_disable=True, mail_create_nolog=True, mail_notrack=True)
-plan = env.ref("vita_subscriptions.demo_plan_eur_monthly")
+plan = env.ref("vita_subscriptions.demo_plan_usd_monthly")
 existing = Sub.search([("stripe_subscription_id", "=like", "sub_bench_%")])
 missing = wanted - len(existing)
 for start in range(0, max(0, missing), 200):
@@ -206,7 +202,7 @@ rate = None
 count = int(os.environ["BENCH_BASELINE"])
 if count:
     partner = Sub.search([("stripe_subscription_id", "=like", "sub_bench_%")], limit=1).partner_id
-    eur = env.ref("base.EUR")
+    eur = env.ref("base.USD")
     Move = env["account.move"].with_context(tracking_disable=True)
     def one():
         move = Move.create({"move_type": "out_invoice", "partner_id": partner.id, "currency_id": eur.id,
@@ -333,7 +329,7 @@ def paid_invoice_event(run, number, subscription_id):
         "id": f"il_{run}_{number}",
         "object": "line_item",
         "amount": 2900,
-        "currency": "eur",
+        "currency": "usd",
         "description": "1 × Vita Care",
         "period": {"start": now, "end": now + 30 * 86400},
         "pricing": {"type": "price_details", "unit_amount_decimal": "2900"},
@@ -348,7 +344,7 @@ def paid_invoice_event(run, number, subscription_id):
         "amount_remaining": 0,
         "billing_reason": "subscription_cycle",
         "created": now,
-        "currency": "eur",
+        "currency": "usd",
         "lines": {"object": "list", "data": [line], "has_more": False},
         "livemode": False,
         "number": f"BENCH-{number}",
@@ -541,3 +537,7 @@ def queue_main():
     finally:
         for server in servers:
             server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -257,8 +257,9 @@ class VitaStripeEvent(models.Model):
                     self.env.cr.rollback()
                 if commit:
                     self.env.invalidate_all()
-            if deadline and time.monotonic() > deadline:
-                return handled
+                if deadline and time.monotonic() > deadline:
+                    # The rest of the batch is unlocked (committed): free.
+                    return handled
 
     def _claim_pending(self, limit, only_ids=None):
         """Lock up to ``limit`` pending events nobody else holds: the oldest
