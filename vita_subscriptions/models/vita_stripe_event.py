@@ -231,35 +231,54 @@ class VitaStripeEvent(models.Model):
         with it: the next run takes them. ``only_ids`` restricts the queue
         to these events (tests sharing a database)."""
         deadline = time.monotonic() + time_budget if time_budget else None
-        handled = 0
+        handled = conflicts = 0
         while True:
-            claimed = self._claim_pending(batch, only_ids)
+            try:
+                claimed = self._claim_pending(batch, only_ids)
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                # A row to lock changed after our snapshot (another lane
+                # committed it; REPEATABLE READ): claim again afresh.
+                if not commit:
+                    raise
+                self.env.cr.rollback()
+                conflicts += 1
+                if conflicts > QUIET_CONFLICT_ATTEMPTS:
+                    return handled  # the other lanes are at it
+                continue
+            conflicts = 0
             if not claimed:
                 return handled
             if len(claimed) == batch:
                 self._wake_queue_lanes()
             for position, event_id in enumerate(claimed):
-                try:
-                    # Still locked by the claim: the first event, or all of
-                    # them when nothing is committed.
-                    locked = not position or not commit
-                    event = self.browse(event_id) if locked else self._lock_pending(event_id)
-                    if event:
-                        event._process()
-                        handled += 1
-                    if commit:
-                        commit()
-                except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:
-                    # At commit: the event stays pending, taken again next.
-                    if not commit:
-                        raise
-                    _logger.info("Stripe event queue: concurrent update at commit (%s)", type(error).__name__)
-                    self.env.cr.rollback()
-                if commit:
-                    self.env.invalidate_all()
+                # Still locked by the claim: the first event, or all of them
+                # when nothing is committed.
+                handled += self._handle_claimed(event_id, locked=not position or not commit, commit=commit)
                 if deadline and time.monotonic() > deadline:
                     # The rest of the batch is unlocked (committed): free.
                     return handled
+
+    def _handle_claimed(self, event_id, locked, commit):
+        """Handle one claimed event in its own transaction; 1 if handled,
+        0 if another lane took it meanwhile."""
+        handled = 0
+        try:
+            event = self.browse(event_id) if locked else self._lock_pending(event_id)
+            if event:
+                event._process()
+                handled = 1
+            if commit:
+                commit()
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:
+            # At commit: the event stays pending, taken again next.
+            if not commit:
+                raise
+            _logger.info("Stripe event queue: concurrent update at commit (%s)", type(error).__name__)
+            self.env.cr.rollback()
+            handled = 0
+        if commit:
+            self.env.invalidate_all()
+        return handled
 
     def _claim_pending(self, limit, only_ids=None):
         """Lock up to ``limit`` pending events nobody else holds: the oldest

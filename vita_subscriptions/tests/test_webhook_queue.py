@@ -174,6 +174,19 @@ class TestQueueWorkers(WebhookCase):
             self.assertEqual(set(second._claim_pending(10, only_ids=claimed_first)), set(claimed_first))
             cr2.rollback()
 
+    def test_claim_after_another_lane_committed(self):
+        """Under REPEATABLE READ a lane whose snapshot predates another
+        lane's commit cannot lock the rows that lane handled: it claims
+        again with a fresh snapshot instead of failing."""
+        ids = self.committed_events(3)
+        with self.registry.cursor() as cr1, self.registry.cursor() as cr2:
+            first = api.Environment(cr1, SUPERUSER_ID, {})["vita.stripe.event"]
+            second = api.Environment(cr2, SUPERUSER_ID, {})["vita.stripe.event"]
+            cr1.execute("SELECT count(*) FROM vita_stripe_event")  # the first lane's snapshot
+            self.assertEqual(second._process_queue(commit=cr2.commit, only_ids=ids[:1]), 1)
+            self.assertEqual(first._process_queue(commit=cr1.commit, only_ids=ids), 2)
+        self.assertEqual(set(self.states(ids).values()), {"processed"})
+
     def test_crash_mid_batch_leaves_the_rest_for_the_next_run(self):
         ids = self.committed_events(5)
         calls = []
