@@ -8,7 +8,7 @@ from psycopg2 import errors as pg_errors
 from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-from odoo.tools import SQL
+from odoo.tools import SQL, mute_logger
 from odoo.tools.sql import create_index
 
 from ..const import EVENT_HANDLERS
@@ -234,7 +234,9 @@ class VitaStripeEvent(models.Model):
         handled = conflicts = 0
         while True:
             try:
-                claimed = self._claim_pending(batch, only_ids)
+                # An expected conflict: not an ERROR "bad query" in the log.
+                with mute_logger("odoo.sql_db"):
+                    claimed = self._claim_pending(batch, only_ids)
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
                 # A row to lock changed after our snapshot (another lane
                 # committed it; REPEATABLE READ): claim again afresh.
@@ -263,7 +265,8 @@ class VitaStripeEvent(models.Model):
         0 if another lane took it meanwhile."""
         handled = 0
         try:
-            event = self.browse(event_id) if locked else self._lock_pending(event_id)
+            with mute_logger("odoo.sql_db"):
+                event = self.browse(event_id) if locked else self._lock_pending(event_id)
             if event:
                 event._process()
                 handled = 1
@@ -286,9 +289,8 @@ class VitaStripeEvent(models.Model):
         object) only the oldest pending event, so that one subscription's
         events are handled one at a time in Stripe's ``created`` order.
         An event being handled elsewhere is still pending (uncommitted), so
-        the next one of its key waits for it. Events without a key (none
-        today: every event has an object id) are taken oldest first, in
-        parallel."""
+        the next one of its key waits for it. Events without a key (their
+        object has no id) are taken oldest first, in parallel."""
         self.flush_model()
         self.env.cr.execute(
             SQL(
