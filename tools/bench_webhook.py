@@ -13,15 +13,37 @@ given with --key / --secret. Event types: ``setup_intent.succeeded`` by
 default (handled without calling Stripe, so the figures are Odoo's own);
 ``--duplicates 0.5`` re-sends half of the events to measure duplicate
 handling. Never point this at a production database: it records events.
+
+``--queue`` runs the queue benchmark (issue 14) in one go: it starts Odoo
+itself (prefork, 2 HTTP workers and 2 cron workers per server, on the
+database given with --db, which must have the addon and its demo data) and
+measures, on the same machine and in the same run:
+
+a. acknowledgement: --acks signed ``invoice.paid`` events at concurrency 8
+   against ``GET /web/health``: requests/s of both, their ratio, p50/p99,
+   SQL queries per acknowledgement (Odoo's log);
+b. burst: --events ``invoice.paid`` events for --subscriptions linked
+   subscriptions sent as fast as the server takes them, then the time until
+   all are handled: invoices/minute against Odoo's own create + post + pay
+   rate of one process (--baseline invoices, timed in an Odoo shell);
+c. scale-out: the same burst split between two Odoo servers on the
+   database: duplicates, lost events, total time against one server.
+
+    python tools/bench_webhook.py --queue --db vita_bench --odoo-bin /opt/odoo18/odoo-bin \
+        --addons-path /opt/odoo18/addons,. --events 10000 --subscriptions 2000
 """
 
 import argparse
 import hashlib
 import hmac
 import json
+import os
 import re
+import socket
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -89,6 +111,8 @@ def query_counts(path, offset):
 
 
 def main():
+    if "--queue" in sys.argv:
+        return queue_main()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="http://localhost:8069", help="Odoo base URL")
     parser.add_argument("--db", help="database to read the webhook key and secret from")
@@ -147,6 +171,374 @@ def main():
                 f"queries/request (HTTP {status}): min {min(counts)}  median {statistics.median(counts):g}  "
                 f"max {max(counts)}  ({len(counts)} requests)"
             )
+
+
+# ----------------------------------------------------------------------
+# The queue benchmark (--queue)
+# ----------------------------------------------------------------------
+
+# Run in `odoo-bin shell`: linked subscriptions for the burst (kept for the
+# next run), then Odoo's own create + post + pay rate in this one process.
+SHELL_SCRIPT = r"""
+import json, os, time, uuid
+from odoo import Command
+wanted = int(os.environ["BENCH_SUBSCRIPTIONS"])
+Sub = env["vita.subscription"].with_context(tracking_disable=True, mail_create_nolog=True, mail_notrack=True)
+plan = env.ref("vita_subscriptions.demo_plan_usd_monthly")
+existing = Sub.search([("stripe_subscription_id", "=like", "sub_bench_%")])
+missing = wanted - len(existing)
+for start in range(0, max(0, missing), 200):
+    count = min(200, missing - start)
+    partners = env["res.partner"].create([{"name": f"Bench customer {uuid.uuid4().hex[:8]}"} for _ in range(count)])
+    subs = Sub.create([{"name": "Bench", "partner_id": p.id, "plan_id": plan.id} for p in partners])
+    for sub in subs:
+        sub.with_context(vita_from_stripe=True).write({
+            "stripe_subscription_id": f"sub_bench_{uuid.uuid4().hex[:16]}",
+            "stripe_item_id": f"si_bench_{uuid.uuid4().hex[:16]}",
+            "state": "active",
+        })
+    env.cr.commit()
+ids = Sub.search([("stripe_subscription_id", "=like", "sub_bench_%")], limit=wanted, order="id").mapped(
+    "stripe_subscription_id")
+rate = None
+count = int(os.environ["BENCH_BASELINE"])
+if count:
+    partner = Sub.search([("stripe_subscription_id", "=like", "sub_bench_%")], limit=1).partner_id
+    eur = env.ref("base.USD")
+    Move = env["account.move"].with_context(tracking_disable=True)
+    def one():
+        move = Move.create({"move_type": "out_invoice", "partner_id": partner.id, "currency_id": eur.id,
+            "invoice_line_ids": [Command.create({"name": "Vita Care", "quantity": 1, "price_unit": 29.0})]})
+        move.action_post()
+        env["account.payment.register"].with_context(active_model="account.move", active_ids=move.ids).create(
+            {}).action_create_payments()
+        env.cr.commit()
+    one()  # warm-up
+    started = time.perf_counter()
+    for _ in range(count):
+        one()
+    rate = count / (time.perf_counter() - started) * 60
+print("BENCH_JSON " + json.dumps({"subscriptions": ids, "baseline_per_minute": rate}))
+"""
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class OdooServer:
+    """One prefork Odoo on the database (started and stopped by us)."""
+
+    def __init__(self, args, name):
+        self.port, gevent_port = free_port(), free_port()
+        self.log = os.path.join(tempfile.gettempdir(), f"bench_odoo_{name}_{self.port}.log")
+        command = [
+            sys.executable,
+            args.odoo_bin,
+            f"--addons-path={args.addons_path}",
+            f"--database={args.db}",
+            f"--db-filter=^{args.db}$",
+            f"--workers={args.http_workers}",
+            f"--max-cron-threads={args.cron_workers}",
+            "--http-interface=127.0.0.1",
+            f"--http-port={self.port}",
+            f"--gevent-port={gevent_port}",
+            "--limit-time-real-cron=0",
+            f"--logfile={self.log}",
+            "--log-level=info",
+        ]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{self.url}/web/health", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.5)
+        self.stop()
+        sys.exit(f"Odoo did not start, see {self.log}")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def db_connect(dbname):
+    import psycopg2  # noqa: PLC0415
+
+    connection = psycopg2.connect(dbname=dbname)
+    connection.autocommit = True
+    return connection
+
+
+def db_value(connection, query, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return cursor.fetchall()
+
+
+def ensure_secret(connection):
+    rows = db_value(connection, "SELECT value FROM ir_config_parameter WHERE key = 'vita_subscriptions.webhook_secret'")
+    if not rows or not rows[0][0]:
+        secret = f"whsec_bench{uuid.uuid4().hex}"
+        db_value(
+            connection,
+            "INSERT INTO ir_config_parameter (key, value, create_date, write_date) VALUES "
+            "('vita_subscriptions.webhook_secret', %s, now(), now()) "
+            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value RETURNING id",
+            [secret],
+        )
+
+
+def run_shell(args):
+    env = dict(os.environ, BENCH_SUBSCRIPTIONS=str(args.subscriptions), BENCH_BASELINE=str(args.baseline))
+    result = subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            args.odoo_bin,
+            "shell",
+            f"--addons-path={args.addons_path}",
+            f"--database={args.db}",
+            "--no-http",
+            "--log-level=warn",
+        ],
+        input=SHELL_SCRIPT,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    for line in result.stdout.splitlines():
+        if line.startswith("BENCH_JSON "):
+            return json.loads(line[len("BENCH_JSON ") :])
+    sys.exit(f"odoo shell failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+
+
+def paid_invoice_event(run, number, subscription_id):
+    now = int(time.time())
+    invoice_id = f"in_{run}_{number}"
+    line = {
+        "id": f"il_{run}_{number}",
+        "object": "line_item",
+        "amount": 2900,
+        "currency": "usd",
+        "description": "1 × Vita Care",
+        "period": {"start": now, "end": now + 30 * 86400},
+        "pricing": {"type": "price_details", "unit_amount_decimal": "2900"},
+        "quantity": 1,
+        "taxes": [],
+    }
+    stripe_invoice = {
+        "id": invoice_id,
+        "object": "invoice",
+        "amount_due": 2900,
+        "amount_paid": 2900,
+        "amount_remaining": 0,
+        "billing_reason": "subscription_cycle",
+        "created": now,
+        "currency": "usd",
+        "lines": {"object": "list", "data": [line], "has_more": False},
+        "livemode": False,
+        "number": f"BENCH-{number}",
+        "parent": {
+            "type": "subscription_details",
+            "subscription_details": {"subscription": subscription_id, "metadata": {}},
+        },
+        "status": "paid",
+        "status_transitions": {"finalized_at": now, "paid_at": now},
+        "subtotal": 2900,
+        "total": 2900,
+        "total_taxes": [],
+    }
+    return {
+        "id": f"evt_{run}_{number}",
+        "object": "event",
+        "api_version": "2026-10-28.endive",
+        "created": now,
+        "livemode": False,
+        "type": "invoice.paid",
+        "data": {"object": stripe_invoice},
+    }
+
+
+def fire(requests_list, concurrency):
+    """[(method, url, body, secret)] sent at ``concurrency``: (elapsed,
+    [(latency ms, status)])."""
+    local = threading.local()
+
+    def one(item):
+        method, url, body, secret = item
+        session = getattr(local, "session", None) or requests.Session()
+        local.session = session
+        started = time.perf_counter()
+        if method == "GET":
+            response = session.get(url, timeout=120)
+        else:
+            headers = {"Stripe-Signature": sign(body, secret), "Content-Type": "application/json"}
+            response = session.post(url, data=body, headers=headers, timeout=120)
+        return (time.perf_counter() - started) * 1000, response.status_code
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        results = list(pool.map(one, requests_list))
+    return time.perf_counter() - started, results
+
+
+def summary(label, elapsed, results):
+    latencies = [latency for latency, _status in results]
+    statuses = {}
+    for _latency, status in results:
+        statuses[status] = statuses.get(status, 0) + 1
+    rate = len(results) / elapsed
+    print(
+        f"  {label:<14} {rate:7.1f} req/s  p50 {percentile(latencies, 0.5):6.1f} ms  "
+        f"p99 {percentile(latencies, 0.99):6.1f} ms  statuses {statuses}"
+    )
+    return rate
+
+
+def wait_handled(connection, run, total, timeout):
+    """Seconds until no event of the run is pending (or None)."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        pending = db_value(
+            connection,
+            "SELECT count(*) FROM vita_stripe_event WHERE stripe_id LIKE %s AND state = 'received'",
+            [f"evt_{run}_%"],
+        )[0][0]
+        recorded = db_value(
+            connection, "SELECT count(*) FROM vita_stripe_event WHERE stripe_id LIKE %s", [f"evt_{run}_%"]
+        )[0][0]
+        if not pending and recorded >= total:
+            return time.perf_counter()
+        time.sleep(0.5)
+    return None
+
+
+def burst(args, connection, servers, *, key, secret, subscriptions, label):
+    run = f"b{uuid.uuid4().hex[:8]}"
+    events = [paid_invoice_event(run, n, subscriptions[n % len(subscriptions)]) for n in range(args.events)]
+    items = [
+        ("POST", f"{servers[n % len(servers)].url}/vita_subscriptions/webhook/{key}", json.dumps(e).encode(), secret)
+        for n, e in enumerate(events)
+    ]
+    started = time.perf_counter()
+    sent, results = fire(items, args.concurrency)
+    statuses = {}
+    for _latency, status in results:
+        statuses[status] = statuses.get(status, 0) + 1
+    done = wait_handled(connection, run, args.events, args.timeout)
+    states = dict(
+        db_value(
+            connection,
+            "SELECT state, count(*) FROM vita_stripe_event WHERE stripe_id LIKE %s GROUP BY state",
+            [f"evt_{run}_%"],
+        )
+    )
+    moves = db_value(
+        connection,
+        "SELECT vita_stripe_invoice_id, count(*) FROM account_move WHERE vita_stripe_invoice_id LIKE %s "
+        "AND move_type = 'out_invoice' GROUP BY 1",
+        [f"in_{run}_%"],
+    )
+    duplicates = sum(count - 1 for _id, count in moves if count > 1)
+    lost = args.events - len(moves)
+    total = (done or time.perf_counter()) - started
+    rate = len(moves) / total * 60
+    print(
+        f"  {label}: {args.events} events sent in {sent:.1f} s ({args.events / sent:.0f}/s, {statuses}); "
+        f"all handled after {total:.1f} s{'' if done else ' (TIMEOUT)'}"
+    )
+    print(f"    states {states}; invoices {len(moves)}; duplicates {duplicates}; lost {lost}; {rate:.0f} invoices/min")
+    return rate, total, duplicates, lost
+
+
+def ack_scenario(args, server, key, secret):
+    run = f"a{uuid.uuid4().hex[:8]}"
+    health = [("GET", f"{server.url}/web/health", None, None)] * args.acks
+    bodies = [json.dumps(paid_invoice_event(run, n, "sub_bench_unknown")).encode() for n in range(args.acks)]
+    acks = [("POST", f"{server.url}/vita_subscriptions/webhook/{key}", body, secret) for body in bodies]
+    fire(health[:50], args.concurrency)  # warm both routes
+    fire(
+        [
+            ("POST", acks[0][1], json.dumps(paid_invoice_event(run + "w", n, "sub_bench_unknown")).encode(), secret)
+            for n in range(50)
+        ],
+        args.concurrency,
+    )
+    time.sleep(2)
+    health_rate = summary("/web/health", *fire(health, args.concurrency))
+    offset = log_offset(server.log)
+    ack_rate = summary("webhook ack", *fire(acks, args.concurrency))
+    print(f"  ratio ack / health: {ack_rate / health_rate:.2f}")
+    time.sleep(1)
+    counts = query_counts(server.log, offset).get("200", [])
+    if counts:
+        print(f"  queries per acknowledgement: median {statistics.median(counts):g}, max {max(counts)}")
+    return run
+
+
+def queue_main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--queue", action="store_true")
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--odoo-bin", required=True)
+    parser.add_argument("--addons-path", required=True)
+    parser.add_argument("--events", type=int, default=10000)
+    parser.add_argument("--subscriptions", type=int, default=2000)
+    parser.add_argument("--acks", type=int, default=1000)
+    parser.add_argument("--baseline", type=int, default=100, help="invoices Odoo creates+posts+pays alone")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--http-workers", type=int, default=2)
+    parser.add_argument("--cron-workers", type=int, default=2)
+    parser.add_argument("--timeout", type=int, default=3600, help="seconds to wait for a burst to be handled")
+    parser.add_argument("--skip", default="", help="comma-separated parts to skip: ack,burst,scale")
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    connection = db_connect(args.db)
+    ensure_secret(connection)
+    key, secret = read_settings(args.db)
+    print(f"setup + baseline ({args.subscriptions} subscriptions, {args.baseline} invoices in one process)…")
+    shell = run_shell(args)
+    subscriptions, baseline = shell["subscriptions"], shell["baseline_per_minute"]
+    print(f"  Odoo alone, one process: {baseline:.0f} invoices/min (create + post + register payment)")
+    servers = [OdooServer(args, "one")]
+    try:
+        if "ack" not in skip:
+            print(f"a. acknowledgement ({args.acks} requests each, concurrency {args.concurrency})")
+            run = ack_scenario(args, servers[0], key, secret)
+            wait_handled(connection, run, args.acks, args.timeout)  # an empty queue for the burst
+        one_total = None
+        if "burst" not in skip:
+            print(f"b. burst ({args.http_workers} HTTP workers, {args.cron_workers} cron workers, one server)")
+            rate, one_total, _dup, _lost = burst(
+                args, connection, servers, key=key, secret=secret, subscriptions=subscriptions, label="one server"
+            )
+            print(f"  ratio to Odoo alone: {rate / baseline:.2f}x")
+        if "scale" not in skip:
+            servers.append(OdooServer(args, "two"))
+            print("c. scale-out (two servers on one database, the burst split between them)")
+            rate, total, _dup, _lost = burst(
+                args, connection, servers, key=key, secret=secret, subscriptions=subscriptions, label="two servers"
+            )
+            if one_total:
+                print(
+                    f"  total time against one server: {total / one_total:.2f}x; "
+                    f"ratio to Odoo alone {rate / baseline:.2f}x"
+                )
+    finally:
+        for server in servers:
+            server.stop()
 
 
 if __name__ == "__main__":

@@ -5,10 +5,14 @@ Fail closed: an unknown key is a 404, a request without a valid signature
 (or with a stale one) a 400, and without a signing secret nothing is
 accepted at all (503). Nothing is stored before the signature checks out.
 
-A verified event is recorded and handled in the same request (handler in a
-savepoint): a handler error marks the event failed and still answers 200,
-so Stripe does not redeliver what the retry cron will handle anyway, and a
-genuine crash (no 2xx) leaves Stripe's own redelivery to do its job.
+A verified event is recorded (once per Stripe id) and answered 200 at once,
+as Stripe asks, before any handling: the request only wakes a queue cron
+lane (``ir.cron._trigger``). The lanes handle the events in the background,
+several cron workers and servers at once, each event once, the events of a
+Stripe subscription in Stripe's order (models/vita_stripe_event.py,
+``_process_queue``). A handler error marks the event failed (retry cron,
+Retry button); a crash before the event is recorded (no 2xx) leaves Stripe's
+own redelivery to do its job.
 """
 
 import logging
@@ -42,6 +46,7 @@ class VitaStripeWebhook(http.Controller):
             provider, event, payload = self._vita_verified_event(key)
         except _Refused as refusal:
             return self._answer({"error": refusal.reason}, refusal.status)
+        # Recorded and queued, not handled: the answer does not wait.
         record = (
             request.env["vita.stripe.event"]
             .with_user(SUPERUSER_ID)

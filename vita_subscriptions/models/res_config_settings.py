@@ -116,3 +116,12 @@ class ResConfigSettings(models.TransientModel):
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
+
+    # Kept last: the event log's retention (models/vita_stripe_event.py).
+    vita_event_retention_days = fields.Integer(
+        "Keep event payloads (days)",
+        config_parameter="vita_subscriptions.event_retention_days",
+        default=90,
+        help="Handled Stripe events lose their payload after this many days (their id, type and dates stay, "
+        "so a redelivery is still recognised); failed events keep theirs. 0 keeps every payload.",
+    )

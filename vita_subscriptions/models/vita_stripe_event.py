@@ -1,13 +1,15 @@
 import json
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 
 from psycopg2 import errors as pg_errors
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-from odoo.tools import SQL
+from odoo.tools import SQL, mute_logger
+from odoo.tools.sql import create_index
 
 from ..const import EVENT_HANDLERS
 from ..stripe_gateway import StripeGateway
@@ -26,12 +28,22 @@ EVENT_STATES = [
 # once a day, and given up after MAX_ATTEMPTS (the Retry button still works).
 MAX_ATTEMPTS = 10
 MAX_BACKOFF = timedelta(days=1)
-# A "received" event older than this was left by a worker that died.
-STALE_RECEIVED = timedelta(minutes=10)
 # Another transaction updating the same rows (serialization failure, lock,
-# deadlock): retried soon and quietly, failed only when it persists.
-CONFLICT_RETRY_DELAY = timedelta(seconds=10)
+# deadlock, two workers numbering a journal's first invoices): retried at
+# once by the queue, failed only when it persists.
 QUIET_CONFLICT_ATTEMPTS = 3
+
+# The queue: events are handled by QUEUE_LANES cron jobs (data/
+# ir_cron_webhook_data.xml), so that as many cron workers, on as many
+# servers, work at once. Each claims QUEUE_BATCH events at a time and
+# commits after each one; a job run stops after QUEUE_TIME_BUDGET and tells
+# Odoo what remains (the job then runs again at once).
+QUEUE_LANES = 4
+QUEUE_BATCH = 10
+QUEUE_TIME_BUDGET = 10  # seconds
+# Handled events lose their payload after this many days (setting).
+PARAM_EVENT_RETENTION_DAYS = "vita_subscriptions.event_retention_days"
+DEFAULT_EVENT_RETENTION_DAYS = 90
 
 
 class RetryLater(UserError):
@@ -54,6 +66,12 @@ class VitaStripeEvent(models.Model):
     livemode = fields.Boolean("Live", readonly=True)
     api_version = fields.Char("API version", readonly=True)
     object_id = fields.Char("Stripe object", readonly=True, index="btree_not_null")
+    queue_key = fields.Char(
+        "Handled in order with",
+        readonly=True,
+        help="Stripe subscription (else Stripe object) whose events are handled one at a time, "
+        "in the order Stripe created them.",
+    )
     payload = fields.Text(readonly=True)
     state = fields.Selection(EVENT_STATES, default="received", required=True, readonly=True, index=True)
     error = fields.Text(readonly=True)
@@ -70,16 +88,35 @@ class VitaStripeEvent(models.Model):
         ("stripe_id_unique", "UNIQUE(stripe_id)", "A Stripe event is recorded once."),
     ]
 
+    def init(self):
+        # The queue reads only pending events: the oldest first, and per key.
+        create_index(
+            self.env.cr,
+            "vita_stripe_event_queue_index",
+            self._table,
+            ["stripe_created", "id"],
+            where="state = 'received'",
+        )
+        create_index(
+            self.env.cr,
+            "vita_stripe_event_queue_key_index",
+            self._table,
+            ["queue_key", "stripe_created", "id"],
+            where="state = 'received'",
+        )
+
     # ------------------------------------------------------------------
     # Reception
     # ------------------------------------------------------------------
 
     @api.model
     def _receive(self, event, payload, provider=None):
-        """Record a verified event and handle it; a duplicate is neither
-        recorded nor handled again. Returns the event record, or an empty
-        recordset for a duplicate. ``provider`` is the Stripe provider the
-        event came through (its handling is scoped to its company).
+        """Record a verified event for the queue and wake a queue lane; a
+        duplicate is neither recorded nor queued again. Returns the event
+        record, or an empty recordset for a duplicate. Nothing is handled
+        here: the endpoint answers Stripe at once (see _process_queue).
+        ``provider`` is the Stripe provider the event came through (its
+        handling is scoped to its company).
 
         The row is inserted with ON CONFLICT DO NOTHING: a concurrent
         delivery of the same event waits for the first transaction and then
@@ -91,9 +128,9 @@ class VitaStripeEvent(models.Model):
         query = SQL(
             """
             INSERT INTO vita_stripe_event
-                (stripe_id, event_type, stripe_created, livemode, api_version, object_id, payload,
+                (stripe_id, event_type, stripe_created, livemode, api_version, object_id, queue_key, payload,
                  state, error, attempts, provider_id, create_uid, create_date, write_uid, write_date)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 0, %s, %s, now() at time zone 'UTC',
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, %s, %s, now() at time zone 'UTC',
                     %s, now() at time zone 'UTC')
             ON CONFLICT (stripe_id) DO NOTHING
             RETURNING id
@@ -104,6 +141,7 @@ class VitaStripeEvent(models.Model):
             columns["livemode"],
             columns["api_version"],
             columns["object_id"],
+            columns["queue_key"],
             payload,
             "failed" if problems else "received",
             "\n".join(problems) or None,
@@ -121,11 +159,232 @@ class VitaStripeEvent(models.Model):
             _logger.info("Stripe event %s (%s) already recorded", event["id"], event["type"])
             return self.browse()
         record = self.browse(row[0])
+        # Known without reading it back (the endpoint answers with it).
+        self.env.cache.update(record, self._fields["state"], ["failed" if problems else "received"])
         if problems:
             _logger.warning("Stripe event %s (%s) is malformed: %s", event["id"], event["type"], "; ".join(problems))
         else:
-            record._process()
+            record._wake_queue()
         return record
+
+    def _wake_queue(self, lane=None):
+        """Wake a queue lane (by default chosen by event id, so that a
+        burst of deliveries wakes them all) as ``ir.cron._trigger()`` does,
+        in one INSERT (the request's budget): a trigger row, and the cron
+        workers notified at commit."""
+        lanes = self._queue_lane_cron_ids()
+        if not lanes:
+            return
+        cron_id = lanes[(lane - 1 if lane else self[:1].id or 0) % len(lanes)]
+        cron = self.env["ir.cron"].browse(cron_id)
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, write_uid, write_date)
+                VALUES (%s, now() at time zone 'UTC', %s, now() at time zone 'UTC', %s, now() at time zone 'UTC')
+                """,
+                cron_id,
+                self.env.uid,
+                self.env.uid,
+            )
+        )
+        self.env.cr.postcommit.add(cron._notifydb)
+
+    @api.model
+    @tools.ormcache()
+    def _queue_lane_cron_ids(self):
+        """The lanes' cron ids, read once per worker (not env.ref(): that
+        checks the record exists, a query per delivery)."""
+        names = [f"ir_cron_stripe_event_queue_{lane}" for lane in range(1, QUEUE_LANES + 1)]
+        self.env.cr.execute(
+            SQL(
+                "SELECT name, res_id FROM ir_model_data WHERE module = 'vita_subscriptions' AND name IN %s",
+                tuple(names),
+            )
+        )
+        found = dict(self.env.cr.fetchall())
+        return tuple(found[name] for name in names if name in found)
+
+    # ------------------------------------------------------------------
+    # Queue
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_process_queue(self, lane=1):
+        """One queue lane (a cron job; ``lane`` only names it). Several
+        lanes run at once on several cron workers and servers: they share
+        the queue through row locks. Commits after each event."""
+        queue = self.with_context(vita_queue_lane=lane)
+        handled = queue._process_queue(commit=self.env.cr.commit, time_budget=QUEUE_TIME_BUDGET)
+        remaining = self._queue_backlog()
+        _logger.debug("Stripe event queue lane %s: %s handled, %s pending", lane, handled, remaining)
+        self.env["ir.cron"]._notify_progress(done=handled, remaining=remaining)
+        return handled
+
+    @api.model
+    def _process_queue(self, *, commit=None, time_budget=None, batch=QUEUE_BATCH, only_ids=None):
+        """Handle pending events until none is left (or ``time_budget``
+        seconds have passed); returns how many were handled.
+
+        ``commit`` ends each event's transaction (the cron passes its
+        cursor's commit; tests, which may not commit, pass nothing: all then
+        happens in their transaction). A batch is claimed with FOR UPDATE
+        SKIP LOCKED; committing the first event releases the locks of the
+        others, so each event is locked again (SKIP LOCKED, still pending)
+        before it is handled: an event another lane took meanwhile is
+        skipped, never handled twice. A worker that dies mid-batch leaves
+        its unhandled events pending, and its transaction's locks vanish
+        with it: the next run takes them. ``only_ids`` restricts the queue
+        to these events (tests sharing a database)."""
+        deadline = time.monotonic() + time_budget if time_budget else None
+        handled = conflicts = 0
+        while True:
+            try:
+                # An expected conflict: not an ERROR "bad query" in the log.
+                with mute_logger("odoo.sql_db"):
+                    claimed = self._claim_pending(batch, only_ids)
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                # A row to lock changed after our snapshot (another lane
+                # committed it; REPEATABLE READ): claim again afresh.
+                if not commit:
+                    raise
+                self.env.cr.rollback()
+                conflicts += 1
+                if conflicts > QUIET_CONFLICT_ATTEMPTS:
+                    return handled  # the other lanes are at it
+                continue
+            conflicts = 0
+            if not claimed:
+                return handled
+            if len(claimed) == batch:
+                self._wake_queue_lanes()
+            for position, event_id in enumerate(claimed):
+                # Still locked by the claim: the first event, or all of them
+                # when nothing is committed.
+                handled += self._handle_claimed(event_id, locked=not position or not commit, commit=commit)
+                if deadline and time.monotonic() > deadline:
+                    # The rest of the batch is unlocked (committed): free.
+                    return handled
+
+    def _handle_claimed(self, event_id, locked, commit):
+        """Handle one claimed event in its own transaction; 1 if handled,
+        0 if another lane took it meanwhile."""
+        handled = 0
+        try:
+            with mute_logger("odoo.sql_db"):
+                event = self.browse(event_id) if locked else self._lock_pending(event_id)
+            if event:
+                event._process()
+                handled = 1
+            if commit:
+                commit()
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:
+            # At commit: the event stays pending, taken again next.
+            if not commit:
+                raise
+            _logger.info("Stripe event queue: concurrent update at commit (%s)", type(error).__name__)
+            self.env.cr.rollback()
+            handled = 0
+        if commit:
+            self.env.invalidate_all()
+        return handled
+
+    def _claim_pending(self, limit, only_ids=None):
+        """Lock up to ``limit`` pending events nobody else holds: the oldest
+        first, and of each queue key (a Stripe subscription, else a Stripe
+        object) only the oldest pending event, so that one subscription's
+        events are handled one at a time in Stripe's ``created`` order.
+        An event being handled elsewhere is still pending (uncommitted), so
+        the next one of its key waits for it. Events without a key (their
+        object has no id) are taken oldest first, in parallel."""
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT event.id FROM vita_stripe_event event
+                 WHERE event.state = 'received'
+                   AND (event.next_attempt IS NULL OR event.next_attempt <= %(now)s)
+                   AND %(only)s
+                   AND (event.queue_key IS NULL OR NOT EXISTS (
+                        SELECT 1 FROM vita_stripe_event earlier
+                         WHERE earlier.queue_key = event.queue_key
+                           AND earlier.state = 'received'
+                           AND (earlier.stripe_created, earlier.id) < (event.stripe_created, event.id)))
+                 ORDER BY event.stripe_created, event.id
+                 LIMIT %(limit)s
+                 FOR NO KEY UPDATE OF event SKIP LOCKED
+                """,
+                now=fields.Datetime.now(),
+                only=SQL("event.id = ANY(%s)", list(only_ids)) if only_ids is not None else SQL("TRUE"),
+                limit=limit,
+            )
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    def _lock_pending(self, event_id):
+        """The event, locked, if it is still pending and nobody else holds
+        it; else an empty recordset."""
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id FROM vita_stripe_event
+                 WHERE id = %s AND state = 'received'
+                 FOR NO KEY UPDATE SKIP LOCKED
+                """,
+                event_id,
+            )
+        )
+        row = self.env.cr.fetchone()
+        return self.browse(row[0]) if row else self.browse()
+
+    def _queue_backlog(self):
+        self.env.cr.execute(
+            SQL(
+                "SELECT count(*) FROM vita_stripe_event WHERE state = 'received'"
+                " AND (next_attempt IS NULL OR next_attempt <= %s)",
+                fields.Datetime.now(),
+            )
+        )
+        return self.env.cr.fetchone()[0]
+
+    def _wake_queue_lanes(self):
+        """A full batch: more work than one lane, wake the others too."""
+        for lane in range(1, QUEUE_LANES + 1):
+            if lane != self.env.context.get("vita_queue_lane"):
+                self._wake_queue(lane)
+
+    # ------------------------------------------------------------------
+    # Retention
+    # ------------------------------------------------------------------
+
+    @api.autovacuum
+    def _gc_event_payloads(self):
+        """Handled (processed or ignored) events lose their payload after
+        the retention days: id, type and dates stay (a redelivery is still
+        recognised); failed and pending events keep theirs."""
+        days = self.env["ir.config_parameter"].sudo().get_param(PARAM_EVENT_RETENTION_DAYS)
+        try:
+            days = int(days) if days else DEFAULT_EVENT_RETENTION_DAYS
+        except ValueError:
+            days = DEFAULT_EVENT_RETENTION_DAYS
+        if days <= 0:
+            return 0
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE vita_stripe_event SET payload = NULL
+                 WHERE state IN ('processed', 'ignored') AND payload IS NOT NULL
+                   AND COALESCE(processed_date, create_date) < %s
+                """,
+                fields.Datetime.now() - timedelta(days=days),
+            )
+        )
+        count = self.env.cr.rowcount
+        self.invalidate_model(["payload"])
+        if count:
+            _logger.info("Stripe events: payload of %s handled events removed (older than %s days)", count, days)
+        return count
 
     # ------------------------------------------------------------------
     # Handling
@@ -158,15 +417,16 @@ class VitaStripeEvent(models.Model):
             event.write(dict(vals, state=state, error=reason))
 
     def _conflict_vals(self, vals, error):
-        """Another transaction was changing the same records: stay received
-        and retry in a few seconds (the cron is woken for it); only a
-        conflict that persists marks the event failed, in plain words."""
+        """Another transaction was changing the same records (e.g. two
+        workers numbering a journal's first invoices): stay pending, and
+        the queue takes the event again at once (the other transaction has
+        committed by then); only a conflict that persists marks the event
+        failed, in plain words."""
         self.ensure_one()
         _logger.info("Stripe event %s: concurrent update (%s), retried", self.stripe_id, type(error).__name__)
         if vals["attempts"] <= QUIET_CONFLICT_ATTEMPTS:
-            retry_at = fields.Datetime.now() + CONFLICT_RETRY_DELAY
-            self.env.ref("vita_subscriptions.ir_cron_retry_stripe_events").sudo()._trigger(at=retry_at)
-            return dict(vals, state="received", error=False, next_attempt=retry_at)
+            self._wake_queue()
+            return dict(vals, state="received", error=False, next_attempt=False)
         message = self.env._(
             "Another update of the same subscription was in progress each time this event was handled "
             "(%s attempts). It is retried automatically; nothing was lost.",
@@ -412,23 +672,21 @@ class VitaStripeEvent(models.Model):
 
     @api.model
     def _cron_retry_failed(self, limit=100):
-        """Retry failed events whose backoff has elapsed, and events a dead
-        worker left received. Each event is locked (SKIP LOCKED) so a
-        webhook delivery or a second cron never handles it twice."""
+        """Retry failed events whose backoff has elapsed (pending events
+        are the queue's). Each event is locked (SKIP LOCKED) so a queue
+        lane or a second cron never handles it twice."""
         now = fields.Datetime.now()
         self.flush_model(["state", "next_attempt"])
         self.env.cr.execute(
             SQL(
                 """
                 SELECT id FROM vita_stripe_event
-                 WHERE (state IN ('failed', 'received') AND next_attempt <= %s)
-                    OR (state = 'received' AND create_date <= %s)
+                 WHERE state = 'failed' AND next_attempt <= %s
                  ORDER BY id
                  LIMIT %s
                  FOR NO KEY UPDATE SKIP LOCKED
                 """,
                 now,
-                now - STALE_RECEIVED,
                 limit,
             )
         )
@@ -473,8 +731,22 @@ def _event_columns(event):
         "livemode": event.get("livemode") is True,
         "api_version": api_version,
         "object_id": object_id,
+        "queue_key": _queue_key(data_object) or object_id,
     }
     return columns, problems
+
+
+def _queue_key(data_object):
+    """The Stripe subscription an event's object belongs to, if any: a
+    subscription itself, or an invoice of one (other objects are ordered by
+    their own id)."""
+    if data_object.get("object") == "subscription":
+        key = data_object.get("id")
+    elif data_object.get("object") == "invoice":
+        key = invoice_subscription_ref(data_object)[0]
+    else:
+        key = None
+    return key if _storable_text(key) else None
 
 
 def _storable_text(value):

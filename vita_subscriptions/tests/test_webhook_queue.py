@@ -1,0 +1,279 @@
+"""The webhook queue: deliveries are acknowledged at once and handled by
+the cron lanes, which share the pending events through row locks."""
+
+import json
+import time
+from datetime import timedelta
+from unittest.mock import patch
+
+import requests
+
+from odoo import SUPERUSER_ID, api, fields
+from odoo.tests import HttpCase, tagged
+
+from ..models import vita_stripe_event
+from ..models.vita_stripe_event import PARAM_EVENT_RETENTION_DAYS, QUEUE_LANES
+from . import stripe_payloads as payloads
+from .webhook_common import WEBHOOK_SECRET, WebhookCase, event, invoice, invoice_line, sign, unique
+
+Event = vita_stripe_event.VitaStripeEvent
+DEAD_URL = "http://127.0.0.1:9/vita-webhook-gone"
+
+
+class Crash(BaseException):
+    """A worker dying mid-batch (not an error a handler could catch)."""
+
+
+def seti_event(**kwargs):
+    return event("setup_intent.succeeded", {"id": unique("seti"), "object": "setup_intent"}, **kwargs)
+
+
+@tagged("post_install", "-at_install")
+class TestAcknowledgement(WebhookCase, HttpCase):
+    """The request records and wakes a lane; nothing more."""
+
+    def lane_triggers(self):
+        crons = self.env["ir.cron"].browse(
+            self.env.ref(f"vita_subscriptions.ir_cron_stripe_event_queue_{lane}").id
+            for lane in range(1, QUEUE_LANES + 1)
+        )
+        return self.env["ir.cron.trigger"].search_count([("cron_id", "in", crons.ids)])
+
+    def test_acknowledgement_query_count(self):
+        """What the request does after the signature check: record + wake
+        a lane (≤ 6 queries), or recognise a duplicate (≤ 4). Measured on a
+        cold cache, as a new request sees it."""
+        self.receive(seti_event())  # warm the registry-level caches
+        stripe_event = seti_event()
+        payload = json.dumps(stripe_event)
+        self.env.invalidate_all()
+        with self.assertQueryCount(6):
+            record = self.Event._receive(stripe_event, payload)
+        self.assertEqual(record.state, "received")
+        self.env.invalidate_all()
+        with self.assertQueryCount(4):
+            self.assertFalse(self.Event._receive(stripe_event, payload), "duplicate")
+
+    def test_handler_does_not_run_in_the_request(self):
+        subscription = self.linked()
+        stripe_invoice = invoice(subscription.stripe_subscription_id, [invoice_line(2500)], total=2500)
+        stripe_event = event("invoice.paid", stripe_invoice)
+        body = json.dumps(stripe_event).encode()
+        triggers = self.lane_triggers()
+        with patch.object(Event, "_handle_invoice_paid", autospec=True, side_effect=AssertionError("in request")):
+            response = self.url_open(
+                self.webhook_path(),
+                data=body,
+                headers={"Stripe-Signature": sign(body), "Content-Type": "application/json"},
+            )
+        self.assertEqual((response.status_code, response.json()), (200, {"received": True, "state": "received"}))
+        self.env.invalidate_all()
+        record = self.Event.search([("stripe_id", "=", stripe_event["id"])])
+        self.assertEqual((record.state, record.attempts), ("received", 0))
+        self.assertEqual(record.queue_key, subscription.stripe_subscription_id)
+        self.assertFalse(subscription.invoice_ids)
+        self.assertEqual(self.lane_triggers(), triggers + 1, "one queue lane woken")
+        self.run_queue()
+        self.env.invalidate_all()
+        self.assertEqual(record.state, "processed")
+        self.assertEqual(len(subscription.invoice_ids), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestQueueOrder(WebhookCase):
+    def test_events_of_one_subscription_in_created_order(self):
+        """Delivered out of order, handled in Stripe's order; only the
+        oldest pending event of a subscription can be claimed."""
+        first, second = self.linked(), self.linked()
+        now = int(time.time())
+        events = {}
+        for name, subscription, created in (
+            ("a3", first, now + 2),
+            ("a1", first, now),
+            ("b1", second, now + 1),
+            ("a2", first, now + 1),
+        ):
+            stripe_subscription = payloads.subscription(subscription_id=subscription.stripe_subscription_id)
+            stripe_event = event("customer.subscription.updated", stripe_subscription, created=created)
+            events[name] = self.Event._receive(stripe_event, json.dumps(stripe_event))
+        claimed = self.Event.browse(self.Event._claim_pending(10))
+        self.assertEqual(claimed, events["a1"] | events["b1"], "one event per subscription, its oldest")
+        order = []
+
+        def handle(record, _stripe_subscription):
+            order.append(record)
+            return "processed"
+
+        with patch.object(Event, "_handle_subscription", autospec=True, side_effect=handle):
+            self.assertEqual(self.run_queue(), 4)
+        first_events = [record for record in order if record != events["b1"]]
+        self.assertEqual(first_events, [events["a1"], events["a2"], events["a3"]])
+
+    def test_pending_retry_holds_later_events_of_its_subscription(self):
+        subscription = self.linked()
+        stripe_subscription = payloads.subscription(subscription_id=subscription.stripe_subscription_id)
+        now = int(time.time())
+        older, newer = (event("customer.subscription.updated", stripe_subscription, created=now + i) for i in (0, 1))
+        older_record = self.Event._receive(older, json.dumps(older))
+        newer_record = self.Event._receive(newer, json.dumps(newer))
+        older_record.next_attempt = fields.Datetime.now() + timedelta(minutes=1)
+        self.assertFalse(self.Event._claim_pending(10, only_ids=(older_record | newer_record).ids))
+        older_record.next_attempt = False
+        self.assertEqual(self.Event._claim_pending(10, only_ids=(older_record | newer_record).ids), older_record.ids)
+
+    def test_failed_event_does_not_hold_its_subscription(self):
+        """A failed event waits for its backoff (retry cron, Retry button):
+        later events of the subscription go on."""
+        subscription = self.linked()
+        stripe_subscription = payloads.subscription(subscription_id=subscription.stripe_subscription_id)
+        path = ("GET", f"/v1/subscriptions/{subscription.stripe_subscription_id}")
+        with self.recorded_stripe({path: payloads.error(500, "Stripe is down", error_type="api_error")}):
+            failed = self.receive(event("customer.subscription.updated", stripe_subscription))
+        self.assertEqual(failed.state, "failed")
+        with self.recorded_stripe({path: (200, {**stripe_subscription, "status": "past_due"})}):
+            later = self.receive(event("customer.subscription.updated", stripe_subscription))
+        self.assertEqual(later.state, "processed")
+        self.assertEqual(subscription.state, "past_due")
+
+
+@tagged("post_install", "-at_install")
+class TestQueueWorkers(WebhookCase):
+    """Real transactions, as two cron workers (or two servers) run them:
+    committed events, cleaned up after each test."""
+
+    def committed_events(self, count):
+        stripe_events = [seti_event() for _ in range(count)]
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            ids = [env["vita.stripe.event"]._receive(e, json.dumps(e)).id for e in stripe_events]
+        self.addCleanup(self.delete_events, ids)
+        return ids
+
+    def delete_events(self, ids):
+        with self.registry.cursor() as cr:
+            cr.execute("DELETE FROM vita_stripe_event WHERE id = ANY(%s)", [ids])
+
+    def states(self, ids):
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT id, state FROM vita_stripe_event WHERE id = ANY(%s)", [ids])
+            return dict(cr.fetchall())
+
+    def test_two_cursors_claim_disjoint_events(self):
+        ids = self.committed_events(6)
+        with self.registry.cursor() as cr1, self.registry.cursor() as cr2:
+            first = api.Environment(cr1, SUPERUSER_ID, {})["vita.stripe.event"]
+            second = api.Environment(cr2, SUPERUSER_ID, {})["vita.stripe.event"]
+            claimed_first = first._claim_pending(3, only_ids=ids)
+            claimed_second = second._claim_pending(10, only_ids=ids)
+            self.assertEqual(len(claimed_first), 3)
+            self.assertFalse(set(claimed_first) & set(claimed_second), "disjoint")
+            self.assertEqual(set(claimed_first) | set(claimed_second), set(ids))
+            # Locked elsewhere: neither handled nor claimed a second time.
+            self.assertFalse(second._lock_pending(claimed_first[0]))
+            cr1.rollback()  # the first worker dies: its events are free again
+            self.assertEqual(set(second._claim_pending(10, only_ids=claimed_first)), set(claimed_first))
+            cr2.rollback()
+
+    def test_claim_after_another_lane_committed(self):
+        """Under REPEATABLE READ a lane whose snapshot predates another
+        lane's commit cannot lock the rows that lane handled: it claims
+        again with a fresh snapshot instead of failing."""
+        ids = self.committed_events(3)
+        with self.registry.cursor() as cr1, self.registry.cursor() as cr2:
+            first = api.Environment(cr1, SUPERUSER_ID, {})["vita.stripe.event"]
+            second = api.Environment(cr2, SUPERUSER_ID, {})["vita.stripe.event"]
+            cr1.execute("SELECT count(*) FROM vita_stripe_event")  # the first lane's snapshot
+            self.assertEqual(second._process_queue(commit=cr2.commit, only_ids=ids[:1]), 1)
+            self.assertEqual(first._process_queue(commit=cr1.commit, only_ids=ids), 2)
+        self.assertEqual(set(self.states(ids).values()), {"processed"})
+
+    def test_crash_mid_batch_leaves_the_rest_for_the_next_run(self):
+        ids = self.committed_events(5)
+        calls = []
+
+        def handle(record, _object):
+            calls.append(record.id)
+            if len(calls) == 3:
+                raise Crash()
+            return "processed"
+
+        with patch.object(Event, "_handle_nothing_to_do", autospec=True, side_effect=handle):
+            with self.assertRaises(Crash), self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                env["vita.stripe.event"]._process_queue(commit=cr.commit, batch=5, only_ids=ids)
+            states = self.states(ids)
+            self.assertEqual([states[i] for i in calls[:2]], ["processed", "processed"], "committed one by one")
+            self.assertEqual(sorted(i for i, state in states.items() if state == "received"), sorted(ids[2:]))
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                self.assertEqual(env["vita.stripe.event"]._process_queue(commit=cr.commit, only_ids=ids), 3)
+        self.assertEqual(set(self.states(ids).values()), {"processed"})
+        self.assertEqual(sorted(calls[3:]), sorted(ids[2:]), "each left event handled once more, the others never")
+
+
+@tagged("post_install", "-at_install")
+class TestRetention(WebhookCase):
+    def aged(self, state, days):
+        record = self.receive(seti_event())
+        record.write({"state": state, "processed_date": fields.Datetime.now() - timedelta(days=days)})
+        return record
+
+    def test_handled_events_lose_their_payload(self):
+        old_processed = self.aged("processed", 91)
+        old_ignored = self.aged("ignored", 91)
+        old_failed = self.aged("failed", 91)
+        recent = self.aged("processed", 10)
+        self.env["vita.stripe.event"]._gc_event_payloads()
+        self.assertFalse(old_processed.payload)
+        self.assertFalse(old_ignored.payload)
+        self.assertTrue(old_failed.payload, "a failed event keeps what a retry needs")
+        self.assertTrue(recent.payload)
+        self.assertTrue(old_processed.stripe_id and old_processed.event_type and old_processed.stripe_created)
+        redelivered = {"id": old_processed.stripe_id, "type": "setup_intent.succeeded"}
+        self.assertFalse(self.Event._receive(redelivered, "{}"), "still recognised as a duplicate")
+
+    def test_retention_setting(self):
+        settings = self.env["res.config.settings"].create({})
+        self.assertEqual(settings.vita_event_retention_days, 90)
+        self.env["res.config.settings"].create({"vita_event_retention_days": 5}).execute()
+        self.assertEqual(self.env["ir.config_parameter"].sudo().get_param(PARAM_EVENT_RETENTION_DAYS), "5")
+        week_old = self.aged("processed", 7)
+        self.env["vita.stripe.event"]._gc_event_payloads()
+        self.assertFalse(week_old.payload)
+
+
+@tagged("post_install", "-at_install")
+class TestQueueEndToEnd(WebhookCase, HttpCase):
+    """Subscribe against localstripe: its signed events are acknowledged
+    unhandled, then the queue makes the paid invoice."""
+
+    def test_delivered_then_queued_then_invoiced(self):
+        hook = f"{self.stripe_url}/_config/webhooks/{unique('vita')}"
+        url = self.base_url() + self.webhook_path()
+        requests.post(hook, data={"url": url, "secret": WEBHOOK_SECRET}, timeout=10).raise_for_status()
+        self.addCleanup(requests.post, hook, data={"url": DEAD_URL, "secret": WEBHOOK_SECRET}, timeout=10)
+        subscription = self.prepare(quantity=1)
+        subscription._stripe_subscribe()
+        self.env.flush_all()
+        # localstripe sends invoice.payment_succeeded (handled as invoice.paid).
+        paid = [
+            ("event_type", "=", "invoice.payment_succeeded"),
+            ("queue_key", "=", subscription.stripe_subscription_id),
+        ]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with self.registry.test_lock:
+                self.env.invalidate_all()
+                if self.Event.search_count(paid):
+                    break
+            time.sleep(0.1)
+        else:
+            self.fail("localstripe's invoice.payment_succeeded never arrived")
+        with self.registry.test_lock:
+            self.assertEqual(self.Event.search(paid).state, "received", "acknowledged, not handled")
+            self.assertFalse(subscription.invoice_ids)
+            self.run_queue()
+            self.env.invalidate_all()
+            self.assertEqual(self.Event.search(paid).state, "processed")
+            move = subscription.invoice_ids
+            self.assertEqual((move.state, move.payment_state in ("paid", "in_payment")), ("posted", True))
