@@ -122,9 +122,13 @@ class TestTwoStripeAccounts(WebhookCase, HttpCase):
             headers={"Stripe-Signature": sign(body, secret=secret), "Content-Type": "application/json"},
         )
 
-    def assert_handled(self, response, state):
+    def assert_handled(self, response, stripe_event, state):
+        """Acknowledged at once, then handled by the queue with ``state``."""
         self.assertEqual(response.status_code, 200, response.text)
-        self.assertEqual(response.json(), {"received": True, "state": state})
+        self.assertEqual(response.json(), {"received": True, "state": "received"})
+        self.env.invalidate_all()
+        self.run_queue()
+        self.assertEqual(self.Event.search([("stripe_id", "=", stripe_event["id"])]).state, state)
 
     def test_each_account_on_its_own_stripe(self):
         """Company B's gateway talks to B's localstripe, with B's key."""
@@ -146,7 +150,7 @@ class TestTwoStripeAccounts(WebhookCase, HttpCase):
         updated_b = event(
             "customer.subscription.updated", {"id": subscription_b.stripe_subscription_id, "object": "subscription"}
         )
-        self.assert_handled(self.deliver(updated_b, self.provider_b, WEBHOOK_SECRET_B), "processed")
+        self.assert_handled(self.deliver(updated_b, self.provider_b, WEBHOOK_SECRET_B), updated_b, "processed")
         record = self.Event.search([("stripe_id", "=", updated_b["id"])])
         self.assertEqual((record.provider_id, record.subscription_id), (self.provider_b, subscription_b))
         self.assertTrue(subscription_b.cancel_at_period_end)
@@ -154,19 +158,22 @@ class TestTwoStripeAccounts(WebhookCase, HttpCase):
         updated_b_via_a = event(
             "customer.subscription.updated", {"id": subscription_b.stripe_subscription_id, "object": "subscription"}
         )
-        self.assert_handled(self.deliver(updated_b_via_a, self.provider, WEBHOOK_SECRET), "ignored")
+        self.assert_handled(self.deliver(updated_b_via_a, self.provider, WEBHOOK_SECRET), updated_b_via_a, "ignored")
         self.assertFalse(self.Event.search([("stripe_id", "=", updated_b_via_a["id"])]).subscription_id)
         # A paid invoice of A's subscription through B's webhook: ignored.
         paid_a = invoice(subscription_a.stripe_subscription_id, [invoice_line(2500)], total=2500)
-        self.assert_handled(self.deliver(event("invoice.paid", paid_a), self.provider_b, WEBHOOK_SECRET_B), "ignored")
+        paid_a_via_b = event("invoice.paid", paid_a)
+        self.assert_handled(self.deliver(paid_a_via_b, self.provider_b, WEBHOOK_SECRET_B), paid_a_via_b, "ignored")
         self.assertEqual(len(subscription_a.invoice_ids), invoices_a)
         # Through A's own webhook it is booked, in company A.
-        self.assert_handled(self.deliver(event("invoice.paid", paid_a), self.provider, WEBHOOK_SECRET), "processed")
+        paid_a_via_a = event("invoice.paid", paid_a)
+        self.assert_handled(self.deliver(paid_a_via_a, self.provider, WEBHOOK_SECRET), paid_a_via_a, "processed")
         self.assertEqual(len(subscription_a.invoice_ids), invoices_a + 1)
         self.assertEqual(subscription_a.invoice_ids.company_id, self.company_a)
         # And B's through B's, in company B.
         paid_b = invoice(subscription_b.stripe_subscription_id, [invoice_line(4000)], total=4000)
-        self.assert_handled(self.deliver(event("invoice.paid", paid_b), self.provider_b, WEBHOOK_SECRET_B), "processed")
+        paid_b_event = event("invoice.paid", paid_b)
+        self.assert_handled(self.deliver(paid_b_event, self.provider_b, WEBHOOK_SECRET_B), paid_b_event, "processed")
         self.assertEqual(len(subscription_b.invoice_ids), invoices_b + 1)
         self.assertEqual(subscription_b.invoice_ids.company_id, self.company_b)
 
@@ -223,6 +230,8 @@ class TestTwoStripeAccounts(WebhookCase, HttpCase):
             # A type no handler takes: recorded (ignored) with its provider.
             unhandled = event("charge.dispute.funds_withdrawn", {"id": unique("dp"), "object": "dispute"})
             record = self.Event._receive(unhandled, json.dumps(unhandled), provider=provider)
+            self.run_queue()
+            record.invalidate_recordset()
             self.assertEqual((record.state, record.provider_id), ("ignored", provider))
             subscription, move = record._booked_invoice(paid_a["id"])
             self.assertEqual((subscription, move), (expected.vita_subscription_id, expected))
