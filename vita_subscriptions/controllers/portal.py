@@ -17,11 +17,9 @@ from odoo.exceptions import UserError
 from odoo.http import request
 from odoo.tools import consteq, format_date
 
-from ..const import PARAM_PORTAL_ENABLED, PARAM_STRIPE_JS_URL
+from ..const import PARAM_PORTAL_ENABLED
 from ..models.vita_subscription import ENDED_STATES
-from ..stripe_gateway import StripeGateway
 
-DEFAULT_STRIPE_JS_URL = "https://js.stripe.com/v3/"
 PAGE_SIZE = 20
 # The customer's own words about a cancellation, as Stripe keeps them.
 MAX_COMMENT_LENGTH = 500
@@ -67,24 +65,6 @@ class VitaSubscriptionPortal(CustomerPortal):
     def _vita_require(self, role, allowed):
         if role not in allowed:
             raise UserError(request.env._("Only the primary contact of this subscription may do this."))
-
-    @staticmethod
-    def _vita_stripe_js_values(company):
-        provider = StripeGateway.provider_of(request.env, company)
-        params = request.env["ir.config_parameter"].sudo()
-        return {
-            "stripe_js_url": params.get_param(PARAM_STRIPE_JS_URL) or DEFAULT_STRIPE_JS_URL,
-            "stripe_publishable_key": provider.sudo().stripe_publishable_key,
-        }
-
-    @staticmethod
-    def _vita_saved_card(subscription_sudo):
-        """The customer's default card, live from Stripe, when it has one."""
-        partner_sudo = subscription_sudo.commercial_partner_id.with_company(subscription_sudo.company_id)
-        customer_id = partner_sudo[f"vita_stripe_customer_{subscription_sudo.mode}_id"]
-        if not customer_id:
-            return None
-        return subscription_sudo._gateway().default_card(customer_id)
 
     @staticmethod
     def _vita_json_error(error):
@@ -193,10 +173,10 @@ class VitaSubscriptionPortal(CustomerPortal):
         )
         try:
             if can_subscribe:
-                values.update(self._vita_stripe_js_values(subscription_sudo.company_id))
-                values["saved_card"] = self._vita_saved_card(subscription_sudo)
+                values.update(subscription_sudo.company_id._vita_stripe_js_values())
+                values["saved_card"] = subscription_sudo._vita_portal_saved_card()
             elif running and role in (OWNER, VIEWER):
-                values["card_in_use"] = self._vita_saved_card(subscription_sudo)
+                values["card_in_use"] = subscription_sudo._vita_portal_saved_card()
         except UserError as error:
             values["stripe_error"] = str(error)
         return request.render("vita_subscriptions.portal_subscription_page", values)
@@ -209,10 +189,7 @@ class VitaSubscriptionPortal(CustomerPortal):
             self._vita_check_csrf(csrf_token)
             subscription_sudo, role = self._vita_access(subscription_id, access_token)
             self._vita_require(role, (OWNER, TOKEN))
-            gateway = subscription_sudo._gateway()
-            customer_id = subscription_sudo.partner_id._vita_stripe_customer(gateway)
-            key = gateway.idempotency_key(subscription_sudo, "setup-intent", attempt or "")
-            return {"client_secret": gateway.create_setup_intent(customer_id, key).client_secret}
+            return {"client_secret": subscription_sudo._vita_portal_setup_intent(attempt)}
         except UserError as error:
             return self._vita_json_error(error)
 
@@ -370,19 +347,16 @@ class VitaSubscriptionPortal(CustomerPortal):
     # Credit card
     # ------------------------------------------------------------------
 
-    def _vita_card_customer(self, change=False):
-        """(gateway, Stripe customer id) of the logged-in user's customer,
-        creating the Stripe customer on first need."""
-        partner = request.env.user.partner_id.commercial_partner_id.sudo()
-        if change and not partner._vita_may_change_card(request.env.user):
-            raise UserError(request.env._("Only the primary contact of a subscription may change the card."))
-        gateway = StripeGateway.for_company(request.env, partner.company_id or request.env.company)
-        return gateway, partner._vita_stripe_customer(gateway)
+    @staticmethod
+    def _vita_card_partner():
+        """The logged-in user's customer (sudo: its Stripe customer ids are
+        internal fields); the model checks who may change the card."""
+        return request.env.user.partner_id.commercial_partner_id.sudo()
 
     @http.route("/my/credit_card", type="http", auth="user", website=True, methods=["GET"])
     def portal_vita_credit_card(self, **kw):
         values = self._prepare_portal_layout_values()
-        partner = request.env.user.partner_id.commercial_partner_id.sudo()
+        partner = self._vita_card_partner()
         values.update(
             {
                 "page_name": "vita_credit_card",
@@ -393,9 +367,7 @@ class VitaSubscriptionPortal(CustomerPortal):
             }
         )
         try:
-            gateway, customer_id = self._vita_card_customer()
-            values["card"] = gateway.default_card(customer_id)
-            values.update(self._vita_stripe_js_values(gateway.provider.company_id))
+            values.update(partner._vita_portal_card_values(request.env.user))
         except UserError as error:
             values["stripe_error"] = str(error)
         return request.render("vita_subscriptions.portal_credit_card_page", values)
@@ -404,10 +376,8 @@ class VitaSubscriptionPortal(CustomerPortal):
     def portal_vita_card_setup_intent(self, csrf_token=None, attempt=None):
         try:
             self._vita_check_csrf(csrf_token)
-            gateway, customer_id = self._vita_card_customer(change=True)
-            partner = request.env.user.partner_id.commercial_partner_id
-            key = gateway.idempotency_key(partner, "card-setup-intent", attempt or "")
-            return {"client_secret": gateway.create_setup_intent(customer_id, key).client_secret}
+            partner = self._vita_card_partner()
+            return {"client_secret": partner._vita_portal_card_setup_intent(request.env.user, attempt)}
         except UserError as error:
             return self._vita_json_error(error)
 
@@ -415,11 +385,7 @@ class VitaSubscriptionPortal(CustomerPortal):
     def portal_vita_card_update(self, csrf_token=None, payment_method_id=None):
         try:
             self._vita_check_csrf(csrf_token)
-            if not payment_method_id:
-                raise UserError(request.env._("No card was given."))
-            gateway, customer_id = self._vita_card_customer(change=True)
-            gateway.make_default_card(customer_id, payment_method_id)
-            request.env.user.partner_id.commercial_partner_id.sudo()._vita_card_changed(gateway, payment_method_id)
+            self._vita_card_partner()._vita_portal_card_update(request.env.user, payment_method_id)
             request.session["vita_portal_message"] = request.env._(
                 "Your new card is saved: it pays your subscriptions from now on."
             )

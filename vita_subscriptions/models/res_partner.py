@@ -1,4 +1,7 @@
 from odoo import fields, models
+from odoo.exceptions import UserError
+
+from ..stripe_gateway import StripeGateway
 
 
 class ResPartner(models.Model):
@@ -99,3 +102,38 @@ class ResPartner(models.Model):
                 [("commercial_partner_id", "=", commercial.id), ("contact_id", "=", user.partner_id.id)], limit=1
             )
         )
+
+    # ------------------------------------------------------------------
+    # Portal card page (called on the logged-in user's commercial partner,
+    # sudo; the controller only routes and checks CSRF)
+    # ------------------------------------------------------------------
+
+    def _vita_card_gateway(self, user, change=False):
+        """(gateway, Stripe customer id) of this customer, the Stripe
+        customer created on first need; ``change`` checks that ``user`` may
+        replace the card."""
+        self.ensure_one()
+        if change and not self._vita_may_change_card(user):
+            raise UserError(self.env._("Only the primary contact of a subscription may change the card."))
+        gateway = StripeGateway.for_company(self.env, self.company_id or self.env.company)
+        return gateway, self._vita_stripe_customer(gateway)
+
+    def _vita_portal_card_values(self, user):
+        """The card page: the default card Stripe holds and Stripe.js."""
+        gateway, customer_id = self._vita_card_gateway(user)
+        return {"card": gateway.default_card(customer_id), **gateway.provider.company_id._vita_stripe_js_values()}
+
+    def _vita_portal_card_setup_intent(self, user, attempt):
+        """The client secret of a SetupIntent for a new card; ``attempt``
+        (one per click, kept on network retries) makes the idempotency key."""
+        gateway, customer_id = self._vita_card_gateway(user, change=True)
+        key = gateway.idempotency_key(self, "card-setup-intent", attempt or "")
+        return gateway.create_setup_intent(customer_id, key).client_secret
+
+    def _vita_portal_card_update(self, user, payment_method_id):
+        """Make a confirmed card the customer's default in Stripe."""
+        if not payment_method_id:
+            raise UserError(self.env._("No card was given."))
+        gateway, customer_id = self._vita_card_gateway(user, change=True)
+        gateway.make_default_card(customer_id, payment_method_id)
+        self._vita_card_changed(gateway, payment_method_id)

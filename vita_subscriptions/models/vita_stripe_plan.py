@@ -178,6 +178,7 @@ class VitaStripePlan(models.Model):
     # ------------------------------------------------------------------
 
     offered_in_portal = fields.Boolean(
+        "Offered in the portal",
         readonly=True,
         help="Customers may switch their subscription to this plan from the portal "
         "(same currency as their subscription).",

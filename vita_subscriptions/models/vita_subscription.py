@@ -502,6 +502,24 @@ class VitaSubscription(models.Model):
                 user_id=(self.user_id or self.env.ref("base.user_root")).id,
             )
 
+    def _vita_portal_saved_card(self):
+        """The customer's default card, live from Stripe, when it has one
+        (on the sudo record the portal page shows)."""
+        self.ensure_one()
+        partner = self.commercial_partner_id.with_company(self.company_id)
+        customer_id = partner[f"vita_stripe_customer_{self.mode}_id"]
+        return self._gateway().default_card(customer_id) if customer_id else None
+
+    def _vita_portal_setup_intent(self, attempt):
+        """The client secret of a SetupIntent for the card the customer
+        types on the page; ``attempt`` (one per click, kept on network
+        retries) makes the idempotency key."""
+        self.ensure_one()
+        gateway = self._gateway()
+        customer_id = self.partner_id._vita_stripe_customer(gateway)
+        key = gateway.idempotency_key(self, "setup-intent", attempt or "")
+        return gateway.create_setup_intent(customer_id, key).client_secret
+
     def _portal_subscribe(self, payment_method_id=None):
         """Subscribe from the portal with a new card (confirmed SetupIntent)
         or the customer's saved default card.

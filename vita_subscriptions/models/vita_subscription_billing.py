@@ -22,6 +22,17 @@ _logger = logging.getLogger(__name__)
 STATES_TO_REFRESH_ON_PAYMENT = ("future", "past_due", "unpaid", "incomplete")
 
 
+# The unique constraints that say "this Stripe object is already booked"
+# (table name + constraint name, as PostgreSQL reports them).
+BOOKED_ONCE_CONSTRAINTS = frozenset(
+    {
+        "account_move_vita_stripe_invoice_unique",
+        "account_move_vita_stripe_credit_note_unique",
+        "account_payment_vita_stripe_refund_unique",
+    }
+)
+
+
 class VitaSubscription(models.Model):
     _inherit = "vita.subscription"
 
@@ -123,14 +134,19 @@ class VitaSubscription(models.Model):
         return self._vita_book_once(stripe_id, self._vita_book_stripe_invoice, stripe_invoice)
 
     def _vita_book_once(self, stripe_id, book, *args):
-        """``book(*args)`` in a savepoint. The unique constraints keep each
-        Stripe invoice, credit note and refund booked once: one firing
-        means a concurrent event booked it first (our REPEATABLE READ
-        snapshot predates its commit), so nothing to do, not a failure."""
+        """``book(*args)`` in a savepoint. Our unique constraints keep each
+        Stripe invoice, credit note and refund booked once: one of them
+        firing means a concurrent event booked it first (our REPEATABLE
+        READ snapshot predates its commit), so nothing to do, not a
+        failure. Any other conflict (another unique index, a serialization
+        failure on a row both transactions update) is raised: the event is
+        then retried, and never marked done without its booking."""
         try:
             with self.env.cr.savepoint():
                 return book(*args)
-        except (pg_errors.UniqueViolation, pg_errors.SerializationFailure):
+        except pg_errors.UniqueViolation as error:
+            if error.diag.constraint_name not in BOOKED_ONCE_CONSTRAINTS:
+                raise
             _logger.info("Stripe %s was booked by a concurrent event", stripe_id)
             return self.env["account.move"]
 

@@ -1,4 +1,7 @@
 import time
+from unittest.mock import patch
+
+from psycopg2 import errors as pg_errors
 
 from odoo.tests import tagged
 from odoo.tools import format_date
@@ -47,6 +50,26 @@ class TestPaidInvoice(WebhookCase):
         self.assertAlmostEqual(move.amount_total, total, places=2)
         self.assertIn(move.payment_state, ("paid", "in_payment"))
         self.assertEqual(move.amount_residual, 0.0)
+
+    def test_conflict_while_booking_is_retried_not_lost(self):
+        """A serialization failure while booking (another worker updating a
+        row the invoice touches) is not "booked by another event": the
+        event is taken again and the invoice exists once."""
+        subscription = self.linked()
+        stripe_invoice = invoice(subscription.stripe_subscription_id, [invoice_line(2500)], total=2500)
+        book = type(subscription)._vita_book_stripe_invoice
+        calls = []
+
+        def conflict_once(record, *args):
+            calls.append(1)
+            if len(calls) == 1:
+                raise pg_errors.SerializationFailure("could not serialize access due to concurrent update")
+            return book(record, *args)
+
+        with patch.object(type(subscription), "_vita_book_stripe_invoice", conflict_once):
+            move = self.paid(subscription, stripe_invoice)
+        self.assertEqual(len(calls), 2)
+        self.assert_paid(move, 25.0, self.eur)
 
     def test_exclusive_tax_quantity_three_eur(self):
         subscription = self.linked(quantity=3, tax_rate_ids=[self.vat.id])

@@ -152,7 +152,9 @@ class TestDriftResolution(WebhookCase):
         self.set_stripe_item(subscription, plan=self.plan_yearly.stripe_id)
         self.reconcile(subscription)
         line = self.drift_line(subscription, "plan_id")
-        self.assertEqual((line.odoo_value, line.stripe_value), (self.plan_monthly.display_name, self.plan_yearly.display_name))
+        self.assertEqual(
+            (line.odoo_value, line.stripe_value), (self.plan_monthly.display_name, self.plan_yearly.display_name)
+        )
         self.resolve(subscription, "plan_id", use_stripe=True)
         self.assertEqual(subscription.plan_id, self.plan_yearly)
 

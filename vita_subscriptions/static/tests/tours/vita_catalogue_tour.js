@@ -17,6 +17,19 @@ registry.category("web_tour.tours").add("vita_catalogue_tour", {
                 run: "click",
             },
             {
+                content: "Look for the new plan (the test database holds many)",
+                trigger: ".o_data_row",
+                run() {},
+            },
+            {
+                trigger: ".o_searchview_input",
+                run: "edit Tour Gold",
+            },
+            {
+                trigger: ".o_searchview_input",
+                run: "press Enter",
+            },
+            {
                 content: "The Stripe plan is listed with its price",
                 trigger: ".o_data_row:contains('Tour Gold'):contains('49.00')",
             },
@@ -28,6 +41,19 @@ registry.category("web_tour.tours").add("vita_catalogue_tour", {
             {
                 trigger: ".dropdown-item:contains('Tax rates')",
                 run: "click",
+            },
+            {
+                content: "The tax rates list is open",
+                trigger: ".o_breadcrumb:contains('Tax rates')",
+                run() {},
+            },
+            {
+                trigger: ".o_searchview_input",
+                run: "edit Tour VAT",
+            },
+            {
+                trigger: ".o_searchview_input",
+                run: "press Enter",
             },
             {
                 content: "The Stripe tax rate is mapped to an Odoo tax",
