@@ -13,7 +13,7 @@ from werkzeug.exceptions import NotFound
 from odoo import http
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.http import request
 from odoo.tools import consteq, format_date
 
@@ -42,20 +42,22 @@ class VitaSubscriptionPortal(CustomerPortal):
         return [("commercial_partner_id", "=", partner.commercial_partner_id.id)]
 
     def _vita_access(self, subscription_id, access_token=None):
-        """The subscription (sudo) and the visitor's role, or NotFound."""
-        subscription_sudo = request.env["vita.subscription"].sudo().browse(subscription_id).exists()
-        if not subscription_sudo:
-            raise NotFound()
+        """The subscription (sudo, as the visitor) and the visitor's role, or
+        NotFound. Who may see it is Odoo's portal policy
+        (``_document_check_access``): the record rules (portal users: their
+        customer's subscriptions; staff: their groups) or the access token."""
+        try:
+            self._document_check_access("vita.subscription", subscription_id, access_token)
+        except (AccessError, MissingError):
+            raise NotFound() from None
+        # sudo() keeps the visitor as env.user (chatter authors, card rights)
+        subscription_sudo = request.env["vita.subscription"].sudo().browse(subscription_id)
         user = request.env.user
         if not user._is_public() and user.partner_id == subscription_sudo.contact_id:
             return subscription_sudo, OWNER
         if access_token and subscription_sudo.access_token and consteq(subscription_sudo.access_token, access_token):
             return subscription_sudo, TOKEN
-        if not user._is_public():
-            same_customer = user.partner_id.commercial_partner_id == subscription_sudo.commercial_partner_id
-            if same_customer or subscription_sudo.with_user(user).has_access("read"):
-                return subscription_sudo, VIEWER
-        raise NotFound()
+        return subscription_sudo, VIEWER
 
     @staticmethod
     def _vita_check_csrf(csrf_token):
@@ -77,11 +79,9 @@ class VitaSubscriptionPortal(CustomerPortal):
     def _prepare_home_portal_values(self, counters):
         values = super()._prepare_home_portal_values(counters)
         if "vita_subscription_count" in counters:
-            values["vita_subscription_count"] = (
-                request.env["vita.subscription"].sudo().search_count(self._vita_domain())
-                if self._vita_portal_enabled()
-                else 0
-            )
+            Subscription = request.env["vita.subscription"]
+            visible = self._vita_portal_enabled() and Subscription.has_access("read")
+            values["vita_subscription_count"] = Subscription.search_count(self._vita_domain()) if visible else 0
         return values
 
     def _prepare_portal_layout_values(self):
@@ -99,7 +99,10 @@ class VitaSubscriptionPortal(CustomerPortal):
     def portal_my_vita_subscriptions(self, page=1, sortby=None, **kw):
         if not self._vita_portal_enabled():
             raise NotFound()
-        Subscription = request.env["vita.subscription"].sudo()
+        # Listed as the visitor: the record rules decide what it may see.
+        Subscription = request.env["vita.subscription"]
+        if not Subscription.has_access("read"):
+            raise NotFound()
         sortings = {
             "date": {"label": request.env._("Newest"), "order": "id desc"},
             "name": {"label": request.env._("Name"), "order": "name"},
@@ -121,7 +124,7 @@ class VitaSubscriptionPortal(CustomerPortal):
         values.update(
             {
                 "page_name": "vita_subscriptions",
-                "subscriptions": subscriptions,
+                "subscriptions": subscriptions.sudo(),
                 "pager": pager,
                 "searchbar_sortings": sortings,
                 "sortby": sortby,
