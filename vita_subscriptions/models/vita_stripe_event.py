@@ -13,6 +13,7 @@ from odoo.tools.sql import create_index
 
 from ..const import EVENT_HANDLERS
 from ..stripe_gateway import StripeGateway
+from ..stripe_shapes import invoice_subscription_ref, stripe_id
 from .vita_subscription_refund import FAILED_REFUND_STATES
 
 _logger = logging.getLogger(__name__)
@@ -532,7 +533,7 @@ class VitaStripeEvent(models.Model):
     # Money going back: credit notes, refunds, disputes.
 
     def _handle_credit_note(self, credit_note):
-        invoice_id = _stripe_id(credit_note.get("invoice"))
+        invoice_id = stripe_id(credit_note.get("invoice"))
         subscription, move = self._booked_invoice(invoice_id)
         if not subscription:
             return self._not_booked(invoice_id)
@@ -622,8 +623,8 @@ class VitaStripeEvent(models.Model):
         """The Stripe invoice a charge, refund or dispute is about: named on
         the object by older API versions, else found through its
         PaymentIntent's invoice payment."""
-        invoice_id = _stripe_id(stripe_object.get("invoice"))
-        payment_intent = _stripe_id(stripe_object.get("payment_intent"))
+        invoice_id = stripe_id(stripe_object.get("invoice"))
+        payment_intent = stripe_id(stripe_object.get("payment_intent"))
         if invoice_id or not payment_intent:
             return invoice_id
         return self._gateway_of_mode().invoice_id_of_payment(payment_intent)
@@ -751,27 +752,6 @@ def _queue_key(data_object):
 
 def _storable_text(value):
     return isinstance(value, str) and len(value) <= MAX_TEXT_COLUMN and "\x00" not in value
-
-
-def invoice_subscription_ref(stripe_invoice):
-    """(Stripe subscription id, subscription metadata) of an invoice on
-    every API version: ``parent.subscription_details`` since 2025-03-31
-    (basil), ``subscription`` and ``subscription_details`` before.
-    https://docs.stripe.com/changelog/basil/2025-03-31/adds-new-parent-field-to-invoicing-objects
-    """
-    details = (stripe_invoice.get("parent") or {}).get("subscription_details") or {}
-    subscription = details.get("subscription") or stripe_invoice.get("subscription")
-    if isinstance(subscription, dict):  # expanded
-        subscription = subscription.get("id")
-    metadata = details.get("metadata") or (stripe_invoice.get("subscription_details") or {}).get("metadata") or {}
-    return subscription, metadata
-
-
-def _stripe_id(value):
-    """The id of an expandable Stripe field (id or expanded object)."""
-    if isinstance(value, dict):
-        value = value.get("id")
-    return value if isinstance(value, str) and value else None
 
 
 def _describe(error):

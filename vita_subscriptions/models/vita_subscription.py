@@ -8,6 +8,7 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..const import PARAM_PRORATION, STATE_SELECTION, state_from_stripe
 from ..stripe_gateway import StripeGateway
+from ..stripe_shapes import field, stripe_id
 from ..utils import stripe_date
 
 _logger = logging.getLogger(__name__)
@@ -461,8 +462,7 @@ class VitaSubscription(models.Model):
             self._stripe_subscribed(gateway, stripe_subscription)
         if self.state != "incomplete":
             return {"state": self.state}
-        invoice = stripe_subscription.latest_invoice
-        invoice_id = invoice if isinstance(invoice, str) else invoice.id
+        invoice_id = stripe_id(stripe_subscription.latest_invoice)
         payment = gateway.first_payment(invoice_id)
         if payment["status"] == "requires_action" and payment["client_secret"]:
             return {"state": self.state, "requires_action": True, "client_secret": payment["client_secret"]}
@@ -476,11 +476,9 @@ class VitaSubscription(models.Model):
         customer's default (not before: a declined card must not pay the
         customer's other subscriptions), and the back office's reminder of
         a failed attempt is done."""
-        card = getattr(stripe_subscription, "default_payment_method", None)
-        card_id = card if isinstance(card, str) or card is None else card.id
+        card_id = stripe_id(field(stripe_subscription, "default_payment_method"))
         if card_id:
-            customer = stripe_subscription.customer
-            gateway.make_default_card(customer if isinstance(customer, str) else customer.id, card_id)
+            gateway.make_default_card(stripe_id(stripe_subscription.customer), card_id)
         self.activity_ids.filtered(lambda activity: activity.summary == self._attempt_summary()).action_feedback(
             feedback=self.env._("The customer subscribed.")
         )

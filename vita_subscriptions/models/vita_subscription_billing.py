@@ -13,6 +13,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date
 
 from ..stripe_gateway import StripeGateway
+from ..stripe_shapes import line_price_id, line_tax_rate_ids
 from ..utils import from_stripe_amount, stripe_currency, stripe_date
 from .vita_stripe_event import RetryLater
 
@@ -208,7 +209,7 @@ class VitaSubscription(models.Model):
         """Stripe's lines, each followed by its discounts as negative lines
         with the same taxes (Stripe taxes the discounted amount) and product,
         then the share of invoice-level discounts no line carries."""
-        taxes_by_line = [self._vita_odoo_taxes(_line_tax_rate_ids(line)) for line in lines]
+        taxes_by_line = [self._vita_odoo_taxes(line_tax_rate_ids(line)) for line in lines]
         products = self._vita_line_products(lines)
         vals_list = []
         for line, taxes, product in zip(lines, taxes_by_line, products, strict=True):
@@ -228,7 +229,7 @@ class VitaSubscription(models.Model):
         """The invoice product of each line's plan: the synced plan of the
         line's Stripe price, else this subscription's plan (a price not
         synced yet, a one-off item); empty when the plan has none."""
-        price_ids = [_line_price_id(line) for line in lines]
+        price_ids = [line_price_id(line) for line in lines]
         plans = (
             self.env["vita.stripe.plan"]
             .sudo()
@@ -493,35 +494,6 @@ def _unit_amount(line):
         except InvalidOperation:
             continue
     return None
-
-
-def _line_price_id(line):
-    """Stripe price (plan) id of a line: ``pricing.price_details.price``
-    since basil, ``price`` or ``plan`` (ids or objects) before."""
-    pricing = (line.get("pricing") or {}).get("price_details") or {}
-    for value in (pricing.get("price"), line.get("price"), line.get("plan")):
-        price_id = value if isinstance(value, str) else (value or {}).get("id")
-        if price_id:
-            return price_id
-    return None
-
-
-def _line_tax_rate_ids(line):
-    """Tax rate ids of a line: ``taxes[].tax_rate_details`` since basil,
-    ``tax_rates`` (ids or objects) or ``tax_amounts[].tax_rate`` before."""
-    ids = [
-        (tax.get("tax_rate_details") or {}).get("tax_rate")
-        for tax in line.get("taxes") or []
-        if tax.get("type", "tax_rate_details") == "tax_rate_details"
-    ]
-    ids += [rate if isinstance(rate, str) else rate.get("id") for rate in line.get("tax_rates") or []]
-    if not ids:
-        ids = [
-            amount["tax_rate"] if isinstance(amount["tax_rate"], str) else amount["tax_rate"].get("id")
-            for amount in line.get("tax_amounts") or []
-            if amount.get("tax_rate")
-        ]
-    return list(dict.fromkeys(rate_id for rate_id in ids if rate_id))
 
 
 def _line_discounts(line):

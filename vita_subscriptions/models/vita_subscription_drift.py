@@ -10,6 +10,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 from ..const import STRIPE_STATUS_STATES, state_from_stripe
+from ..stripe_shapes import item_price_id, single_item, subscription_tax_rate_ids
 from .vita_subscription import ENDED_STATES, _first_billing_ahead
 
 # The fields a drift line may be about, in the order they are shown.
@@ -103,22 +104,19 @@ class VitaSubscription(models.Model):
         for every field Stripe shows differently. Nothing for a subscription
         with several items or an unknown status (the anomaly flags those)."""
         self.ensure_one()
-        items = stripe_subscription["items"].data if "items" in stripe_subscription else []
-        if len(items) != 1:
+        item = single_item(stripe_subscription)
+        if not item:
             return {}
         if state_from_stripe(stripe_subscription.status, False) in ENDED_STATES:
             return {}  # Ended in Stripe: nothing left to choose, Odoo follows.
-        item = items[0]
         found = {}
-        plan_id = _stripe_id(getattr(item, "plan", None) or getattr(item, "price", None))
+        plan_id = item_price_id(item)
         if plan_id and plan_id != self.plan_id.stripe_id:
             plan = self._vita_plan_by_stripe_id(plan_id, sync=False)
             found["plan_id"] = (self.plan_id.display_name, plan.display_name or plan_id, plan_id)
         if item.quantity is not None and item.quantity != self.quantity:
             found["quantity"] = (str(self.quantity), str(item.quantity), str(item.quantity))
-        rate_ids = [_stripe_id(rate) for rate in (getattr(item, "tax_rates", None) or [])] or [
-            _stripe_id(rate) for rate in (getattr(stripe_subscription, "default_tax_rates", None) or [])
-        ]
+        rate_ids = subscription_tax_rate_ids(stripe_subscription, item)
         if set(rate_ids) != set(self.tax_rate_ids.mapped("stripe_id")):
             found["tax_rate_ids"] = (
                 self._vita_rates_label(self.tax_rate_ids),
@@ -242,13 +240,6 @@ class VitaSubscription(models.Model):
             self._apply_stripe_subscription(stripe_subscription)
             return stripe_subscription
         return self._stripe_push_changes({field_name})
-
-
-def _stripe_id(value):
-    """The id of an expandable Stripe field (an id or an object)."""
-    if value is None or isinstance(value, str):
-        return value
-    return value.get("id") if isinstance(value, dict) else value.id
 
 
 def _yes_no(record, value):

@@ -7,6 +7,7 @@ import logging
 
 from odoo import api, fields, models
 
+from ..stripe_shapes import credit_note_refunds
 from ..utils import from_stripe_amount, stripe_date
 
 _logger = logging.getLogger(__name__)
@@ -206,19 +207,3 @@ class VitaSubscription(models.Model):
         records of any models)."""
         for record in records:
             record.message_post(body=body)
-
-
-def credit_note_refunds(credit_note):
-    """[(refund id, amount refunded)] of a credit note: ``refunds`` since
-    2024 (several refunds per credit note), ``refund`` before."""
-    refunds = []
-    for row in credit_note.get("refunds") or []:
-        refund = row.get("refund")
-        refund_id = refund.get("id") if isinstance(refund, dict) else refund
-        if refund_id and isinstance(row.get("amount_refunded"), int):
-            refunds.append((refund_id, row["amount_refunded"]))
-    if not refunds and credit_note.get("refund"):
-        refund = credit_note["refund"]
-        refund_id = refund.get("id") if isinstance(refund, dict) else refund
-        refunds.append((refund_id, (credit_note.get("amount") or 0) - (credit_note.get("out_of_band_amount") or 0)))
-    return refunds

@@ -5,6 +5,8 @@ from datetime import UTC, date, datetime
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..stripe_shapes import stripe_id
+
 _logger = logging.getLogger(__name__)
 
 # Why a renewal is at risk, most urgent first (issue 11, part 3).
@@ -118,8 +120,7 @@ class VitaSubscription(models.Model):
 
     def _stripe_subscribed(self, gateway, stripe_subscription):
         result = super()._stripe_subscribed(gateway, stripe_subscription)
-        customer = stripe_subscription.customer
-        self._vita_refresh_card(gateway, customer if isinstance(customer, str) else customer.id)
+        self._vita_refresh_card(gateway, stripe_id(stripe_subscription.customer))
         return result
 
     # ------------------------------------------------------------------

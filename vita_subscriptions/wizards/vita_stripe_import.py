@@ -17,6 +17,7 @@ from odoo.exceptions import UserError
 
 from ..const import MODES, state_from_stripe
 from ..stripe_gateway import StripeGateway
+from ..stripe_shapes import item_price_id, single_item, subscription_items, subscription_tax_rate_ids
 from ..utils import stripe_date
 
 _logger = logging.getLogger(__name__)
@@ -176,7 +177,7 @@ class VitaStripeImport(models.TransientModel):
     def _shape_reason(self, stripe_subscription):
         """Why Odoo cannot represent this subscription (one per-unit,
         licensed plan × a quantity, a known status), or None."""
-        items = (stripe_subscription.get("items") or {}).get("data") or []
+        items = subscription_items(stripe_subscription)
         if len(items) != 1:
             return self.env._("%s items: only subscriptions with one item can be imported.", len(items))
         price = items[0].get("plan") or items[0].get("price") or {}
@@ -516,17 +517,11 @@ class VitaStripeImportLine(models.TransientModel):
 
 
 def _single_plan_id(stripe_subscription):
-    items = (stripe_subscription.get("items") or {}).get("data") or []
-    if len(items) != 1:
-        return None
-    price = items[0].get("plan") or items[0].get("price") or {}
-    return price.get("id") if isinstance(price, dict) else price
+    item = single_item(stripe_subscription)
+    return item_price_id(item) if item else None
 
 
 def _tax_rate_ids(stripe_subscription):
     """The item's tax rates, else the subscription's default ones."""
-    items = (stripe_subscription.get("items") or {}).get("data") or []
-    if len(items) != 1:
-        return []
-    rates = items[0].get("tax_rates") or stripe_subscription.get("default_tax_rates") or []
-    return [rate if isinstance(rate, str) else rate.get("id") for rate in rates]
+    item = single_item(stripe_subscription)
+    return subscription_tax_rate_ids(stripe_subscription, item) if item else []
