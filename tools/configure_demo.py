@@ -25,7 +25,7 @@ provider.write(
 # The webhook of the main company's Stripe account lives on its provider.
 if not provider.vita_webhook_secret:
     provider.vita_webhook_secret = "whsec_" + secrets.token_hex(24)
-env["vita.stripe.plan"]._sync_catalogue_from_stripe()
+env["vita.stripe.plan"]._vita_sync_catalogue_from_stripe()
 
 # The demo company: a payments journal for Stripe, and its default terms in
 # French (fr_FR is loaded by tools/run.sh) when nobody has translated them.
@@ -65,11 +65,11 @@ for xmlid, cancel_at_period_end in (
     subscription = env.ref(xmlid, raise_if_not_found=False)
     if not subscription or subscription.state != "not_subscribed":
         continue
-    gateway = subscription._gateway()
+    gateway = subscription._vita_gateway()
     customer_id = subscription.partner_id._vita_stripe_customer(gateway)
     card = stripe.post(f"{os.environ['VITA_STRIPE_URL']}/v1/payment_methods", data=card_data, timeout=10).json()
     gateway.make_default_card(customer_id, card["id"])
-    subscription._stripe_subscribe()
+    subscription._vita_stripe_subscribe()
     if cancel_at_period_end:
         subscription.action_cancel_at_period_end()
     # Odoo is not serving yet, so the webhooks of this payment are lost: the

@@ -20,7 +20,7 @@ def post_init_hook(env):
     for key in PARAMS_ON_AT_INSTALL:
         if not params.get_param(key):
             params.set_param(key, "True")
-    env["vita.subscription"]._init_mrr_history()
+    env["vita.subscription"]._vita_init_mrr_history()
 
 
 def uninstall_hook(env):

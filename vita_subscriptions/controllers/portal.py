@@ -161,7 +161,7 @@ class VitaSubscriptionPortal(CustomerPortal):
                 "access_token": access_token if role == TOKEN else None,
                 "can_subscribe": can_subscribe,
                 "can_manage": role == OWNER,
-                "can_reactivate": role == OWNER and subscription_sudo._can_reactivate(),
+                "can_reactivate": role == OWNER and subscription_sudo._vita_can_reactivate(),
                 "cancellation_reasons": request.env["vita.cancellation.reason"].sudo().search([])
                 if role == OWNER
                 else None,
@@ -202,7 +202,7 @@ class VitaSubscriptionPortal(CustomerPortal):
             self._vita_check_csrf(csrf_token)
             subscription_sudo, role = self._vita_access(subscription_id, access_token)
             self._vita_require(role, (OWNER, TOKEN))
-            return self._vita_subscribed_message(subscription_sudo._portal_subscribe(payment_method_id))
+            return self._vita_subscribed_message(subscription_sudo._vita_portal_subscribe(payment_method_id))
         except UserError as error:
             return self._vita_json_error(error)
 
@@ -215,7 +215,7 @@ class VitaSubscriptionPortal(CustomerPortal):
             self._vita_require(role, (OWNER, TOKEN))
             if not subscription_sudo.stripe_subscription_id:
                 return {"state": subscription_sudo.state}
-            return self._vita_subscribed_message(subscription_sudo._stripe_first_payment_outcome())
+            return self._vita_subscribed_message(subscription_sudo._vita_stripe_first_payment_outcome())
         except UserError as error:
             return self._vita_json_error(error)
 

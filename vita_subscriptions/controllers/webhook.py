@@ -10,7 +10,7 @@ as Stripe asks, before any handling: the request only wakes a queue cron
 lane (``ir.cron._trigger``). The lanes handle the events in the background,
 several cron workers and servers at once, each event once, the events of a
 Stripe subscription in Stripe's order (models/vita_stripe_event.py,
-``_process_queue``). A handler error marks the event failed (retry cron,
+``_vita_process_queue``). A handler error marks the event failed (retry cron,
 Retry button); a crash before the event is recorded (no 2xx) leaves Stripe's
 own redelivery to do its job.
 """
@@ -45,16 +45,16 @@ class VitaStripeWebhook(http.Controller):
         try:
             provider, event, payload = self._vita_verified_event(key)
         except _Refused as refusal:
-            return self._answer({"error": refusal.reason}, refusal.status)
+            return self._vita_answer({"error": refusal.reason}, refusal.status)
         # Recorded and queued, not handled: the answer does not wait.
         record = (
             request.env["vita.stripe.event"]
             .with_user(SUPERUSER_ID)
-            ._receive(event, payload.decode("utf-8"), provider=provider)
+            ._vita_receive(event, payload.decode("utf-8"), provider=provider)
         )
         if not record:
-            return self._answer({"received": True, "duplicate": True}, 200)
-        return self._answer({"received": True, "state": record.state}, 200)
+            return self._vita_answer({"received": True, "duplicate": True}, 200)
+        return self._vita_answer({"received": True, "state": record.state}, 200)
 
     @staticmethod
     def _vita_verified_event(key):
@@ -83,7 +83,7 @@ class VitaStripeWebhook(http.Controller):
         return provider, event, payload
 
     @staticmethod
-    def _answer(body, status):
+    def _vita_answer(body, status):
         return request.make_json_response(body, status=status)
 
 

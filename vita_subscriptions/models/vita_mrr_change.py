@@ -50,7 +50,7 @@ class VitaMrrChange(models.Model):
             change.mrr_change = change.mrr_after - change.mrr_before
 
     @api.model
-    def _movement(self, mrr_before, mrr_after, had_revenue, between_running=None):
+    def _vita_movement(self, mrr_before, mrr_after, had_revenue, between_running=None):
         """The movement type of a change; ``between_running`` overrides
         the type of a change between two non-zero values (exchange rates)."""
         if not mrr_before:

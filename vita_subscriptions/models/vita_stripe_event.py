@@ -111,11 +111,11 @@ class VitaStripeEvent(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _receive(self, event, payload, provider=None):
+    def _vita_receive(self, event, payload, provider=None):
         """Record a verified event for the queue and wake a queue lane; a
         duplicate is neither recorded nor queued again. Returns the event
         record, or an empty recordset for a duplicate. Nothing is handled
-        here: the endpoint answers Stripe at once (see _process_queue).
+        here: the endpoint answers Stripe at once (see _vita_process_queue).
         ``provider`` is the Stripe provider the event came through (its
         handling is scoped to its company).
 
@@ -165,15 +165,15 @@ class VitaStripeEvent(models.Model):
         if problems:
             _logger.warning("Stripe event %s (%s) is malformed: %s", event["id"], event["type"], "; ".join(problems))
         else:
-            record._wake_queue()
+            record._vita_wake_queue()
         return record
 
-    def _wake_queue(self, lane=None):
+    def _vita_wake_queue(self, lane=None):
         """Wake a queue lane (by default chosen by event id, so that a
         burst of deliveries wakes them all) as ``ir.cron._trigger()`` does,
         in one INSERT (the request's budget): a trigger row, and the cron
         workers notified at commit."""
-        lanes = self._queue_lane_cron_ids()
+        lanes = self._vita_queue_lane_cron_ids()
         if not lanes:
             return
         cron_id = lanes[(lane - 1 if lane else self[:1].id or 0) % len(lanes)]
@@ -193,7 +193,7 @@ class VitaStripeEvent(models.Model):
 
     @api.model
     @tools.ormcache()
-    def _queue_lane_cron_ids(self):
+    def _vita_queue_lane_cron_ids(self):
         """The lanes' cron ids, read once per worker (not env.ref(): that
         checks the record exists, a query per delivery)."""
         names = [f"ir_cron_stripe_event_queue_{lane}" for lane in range(1, QUEUE_LANES + 1)]
@@ -216,14 +216,14 @@ class VitaStripeEvent(models.Model):
         lanes run at once on several cron workers and servers: they share
         the queue through row locks. Commits after each event."""
         queue = self.with_context(vita_queue_lane=lane)
-        handled = queue._process_queue(commit=self.env.cr.commit, time_budget=QUEUE_TIME_BUDGET)
-        remaining = self._queue_backlog()
+        handled = queue._vita_process_queue(commit=self.env.cr.commit, time_budget=QUEUE_TIME_BUDGET)
+        remaining = self._vita_queue_backlog()
         _logger.debug("Stripe event queue lane %s: %s handled, %s pending", lane, handled, remaining)
         self.env["ir.cron"]._notify_progress(done=handled, remaining=remaining)
         return handled
 
     @api.model
-    def _process_queue(self, *, commit=None, time_budget=None, batch=QUEUE_BATCH, only_ids=None):
+    def _vita_process_queue(self, *, commit=None, time_budget=None, batch=QUEUE_BATCH, only_ids=None):
         """Handle pending events until none is left (or ``time_budget``
         seconds have passed); returns how many were handled.
 
@@ -243,7 +243,7 @@ class VitaStripeEvent(models.Model):
             try:
                 # An expected conflict: not an ERROR "bad query" in the log.
                 with mute_logger("odoo.sql_db"):
-                    claimed = self._claim_pending(batch, only_ids)
+                    claimed = self._vita_claim_pending(batch, only_ids)
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
                 # A row to lock changed after our snapshot (another lane
                 # committed it; REPEATABLE READ): claim again afresh.
@@ -258,7 +258,7 @@ class VitaStripeEvent(models.Model):
             if not claimed:
                 return handled
             if len(claimed) == batch:
-                self._wake_queue_lanes()
+                self._vita_wake_queue_lanes()
             for position, event_id in enumerate(claimed):
                 # Still locked by the claim: the first event, or all of them
                 # when nothing is committed.
@@ -273,9 +273,9 @@ class VitaStripeEvent(models.Model):
         handled = 0
         try:
             with mute_logger("odoo.sql_db"):
-                event = self.browse(event_id) if locked else self._lock_pending(event_id)
+                event = self.browse(event_id) if locked else self._vita_lock_pending(event_id)
             if event:
-                event._process()
+                event._vita_process()
                 handled = 1
             if commit:
                 commit()
@@ -290,7 +290,7 @@ class VitaStripeEvent(models.Model):
             self.env.invalidate_all()
         return handled
 
-    def _claim_pending(self, limit, only_ids=None):
+    def _vita_claim_pending(self, limit, only_ids=None):
         """Lock up to ``limit`` pending events nobody else holds: the oldest
         first, and of each queue key (a Stripe subscription, else a Stripe
         object) only the oldest pending event, so that one subscription's
@@ -322,7 +322,7 @@ class VitaStripeEvent(models.Model):
         )
         return [row[0] for row in self.env.cr.fetchall()]
 
-    def _lock_pending(self, event_id):
+    def _vita_lock_pending(self, event_id):
         """The event, locked, if it is still pending and nobody else holds
         it; else an empty recordset."""
         self.env.cr.execute(
@@ -338,7 +338,7 @@ class VitaStripeEvent(models.Model):
         row = self.env.cr.fetchone()
         return self.browse(row[0]) if row else self.browse()
 
-    def _queue_backlog(self):
+    def _vita_queue_backlog(self):
         self.env.cr.execute(
             SQL(
                 "SELECT count(*) FROM vita_stripe_event WHERE state = 'received'"
@@ -348,18 +348,18 @@ class VitaStripeEvent(models.Model):
         )
         return self.env.cr.fetchone()[0]
 
-    def _wake_queue_lanes(self):
+    def _vita_wake_queue_lanes(self):
         """A full batch: more work than one lane, wake the others too."""
         for lane in range(1, QUEUE_LANES + 1):
             if lane != self.env.context.get("vita_queue_lane"):
-                self._wake_queue(lane)
+                self._vita_wake_queue(lane)
 
     # ------------------------------------------------------------------
     # Retention
     # ------------------------------------------------------------------
 
     @api.autovacuum
-    def _gc_event_payloads(self):
+    def _vita_gc_event_payloads(self):
         """Handled (processed or ignored) events lose their payload after
         the retention days: id, type and dates stay (a redelivery is still
         recognised); failed and pending events keep theirs."""
@@ -391,7 +391,7 @@ class VitaStripeEvent(models.Model):
     # Handling
     # ------------------------------------------------------------------
 
-    def _process(self):
+    def _vita_process(self):
         """Run each event's handler in a savepoint: a failing handler
         leaves no half-written data and marks the event failed (retried by
         the cron), while the request still answers 2xx."""
@@ -403,13 +403,15 @@ class VitaStripeEvent(models.Model):
                 continue
             try:
                 with self.env.cr.savepoint():
-                    outcome = getattr(event, handler)(event._data_object())
+                    outcome = getattr(event, handler)(event._vita_data_object())
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:
-                event.write(event._conflict_vals(vals, error))
+                event.write(event._vita_conflict_vals(vals, error))
                 continue
             except Exception as error:
                 _logger.warning("Stripe event %s (%s) failed", event.stripe_id, event.event_type, exc_info=True)
-                vals.update(state="failed", error=_describe(error), next_attempt=event._next_attempt(vals["attempts"]))
+                vals.update(
+                    state="failed", error=_describe(error), next_attempt=event._vita_next_attempt(vals["attempts"])
+                )
                 if isinstance(error, RetryLater):
                     vals["next_attempt"] = fields.Datetime.now() + timedelta(minutes=1)
                 event.write(vals)
@@ -417,7 +419,7 @@ class VitaStripeEvent(models.Model):
             state, reason = outcome if isinstance(outcome, tuple) else (outcome, False)
             event.write(dict(vals, state=state, error=reason))
 
-    def _conflict_vals(self, vals, error):
+    def _vita_conflict_vals(self, vals, error):
         """Another transaction was changing the same records (e.g. two
         workers numbering a journal's first invoices): stay pending, and
         the queue takes the event again at once (the other transaction has
@@ -426,16 +428,16 @@ class VitaStripeEvent(models.Model):
         self.ensure_one()
         _logger.info("Stripe event %s: concurrent update (%s), retried", self.stripe_id, type(error).__name__)
         if vals["attempts"] <= QUIET_CONFLICT_ATTEMPTS:
-            self._wake_queue()
+            self._vita_wake_queue()
             return dict(vals, state="received", error=False, next_attempt=False)
         message = self.env._(
             "Another update of the same subscription was in progress each time this event was handled "
             "(%s attempts). It is retried automatically; nothing was lost.",
             vals["attempts"],
         )
-        return dict(vals, state="failed", error=message, next_attempt=self._next_attempt(vals["attempts"]))
+        return dict(vals, state="failed", error=message, next_attempt=self._vita_next_attempt(vals["attempts"]))
 
-    def _data_object(self):
+    def _vita_data_object(self):
         self.ensure_one()
         event = json.loads(self.payload or "{}")
         problems = _event_columns(event)[1] if isinstance(event, dict) else ["not an event"]
@@ -444,22 +446,22 @@ class VitaStripeEvent(models.Model):
         return event["data"]["object"]
 
     @staticmethod
-    def _next_attempt(attempts):
+    def _vita_next_attempt(attempts):
         if attempts >= MAX_ATTEMPTS:
             return False
         return fields.Datetime.now() + min(timedelta(minutes=2**attempts), MAX_BACKOFF)
 
-    def _mode(self):
+    def _vita_mode(self):
         return "live" if self.livemode else "test"
 
-    def _company_domain(self):
+    def _vita_company_domain(self):
         """Records of the event's Stripe account only: the company of the
         provider it came through. Events recorded before providers had
         their own webhook (no provider) are matched in every company."""
         self.ensure_one()
         return [("company_id", "=", self.provider_id.company_id.id)] if self.provider_id else []
 
-    def _link(self, subscription):
+    def _vita_link(self, subscription):
         """The Odoo subscription of a Stripe subscription id, linked to the
         event, or an empty recordset (created in the Stripe dashboard, or
         of the other mode: ignored)."""
@@ -475,46 +477,46 @@ class VitaStripeEvent(models.Model):
     def _handle_subscription(self, stripe_subscription):
         """State from the current Stripe object, re-read: an older event
         delivered late never rolls the state back."""
-        subscription = self._link(
+        subscription = self._vita_link(
             self.env["vita.subscription"]._vita_find_stripe_subscription(
                 stripe_subscription.get("id"),
-                self._mode(),
+                self._vita_mode(),
                 stripe_subscription.get("metadata"),
                 company=self.provider_id.company_id,
             )
         )
         if not subscription:
             return "ignored"
-        subscription._apply_stripe_subscription(
-            subscription._gateway().retrieve_subscription(subscription.stripe_subscription_id)
+        subscription._vita_apply_stripe_subscription(
+            subscription._vita_gateway().retrieve_subscription(subscription.stripe_subscription_id)
         )
         return "processed"
 
-    def _invoice_subscription(self, stripe_invoice):
+    def _vita_invoice_subscription(self, stripe_invoice):
         subscription_id, metadata = invoice_subscription_ref(stripe_invoice)
         if not subscription_id:
             return self.env["vita.subscription"]
-        return self._link(
+        return self._vita_link(
             self.env["vita.subscription"]._vita_find_stripe_subscription(
-                subscription_id, self._mode(), metadata, company=self.provider_id.company_id
+                subscription_id, self._vita_mode(), metadata, company=self.provider_id.company_id
             )
         )
 
     def _handle_invoice_paid(self, stripe_invoice):
-        subscription = self._invoice_subscription(stripe_invoice)
+        subscription = self._vita_invoice_subscription(stripe_invoice)
         if not subscription or stripe_invoice.get("status") != "paid":
             return "ignored"
         subscription._vita_invoice_paid(stripe_invoice)
         return "processed"
 
     def _handle_invoice_payment_failed(self, stripe_invoice):
-        return self._payment_problem(stripe_invoice, action_required=False)
+        return self._vita_payment_problem(stripe_invoice, action_required=False)
 
     def _handle_invoice_action_required(self, stripe_invoice):
-        return self._payment_problem(stripe_invoice, action_required=True)
+        return self._vita_payment_problem(stripe_invoice, action_required=True)
 
-    def _payment_problem(self, stripe_invoice, action_required):
-        subscription = self._invoice_subscription(stripe_invoice)
+    def _vita_payment_problem(self, stripe_invoice, action_required):
+        subscription = self._vita_invoice_subscription(stripe_invoice)
         if not subscription:
             return "ignored"
         if not subscription._vita_payment_problem(stripe_invoice, action_required=action_required):
@@ -524,7 +526,7 @@ class VitaStripeEvent(models.Model):
     def _handle_invoice_closed_unpaid(self, stripe_invoice):
         """invoice.voided / invoice.marked_uncollectible: never paid, so
         never booked in Odoo; the subscription's chatter keeps the fact."""
-        subscription = self._invoice_subscription(stripe_invoice)
+        subscription = self._vita_invoice_subscription(stripe_invoice)
         if not subscription:
             return "ignored"
         subscription._vita_invoice_closed_unpaid(stripe_invoice, self.event_type)
@@ -534,15 +536,15 @@ class VitaStripeEvent(models.Model):
 
     def _handle_credit_note(self, credit_note):
         invoice_id = stripe_id(credit_note.get("invoice"))
-        subscription, move = self._booked_invoice(invoice_id)
+        subscription, move = self._vita_booked_invoice(invoice_id)
         if not subscription:
-            return self._not_booked(invoice_id)
+            return self._vita_not_booked(invoice_id)
         if not subscription._vita_book_credit_note(move, credit_note):
             return "ignored", self.env._("This credit note is already booked.")
         return "processed"
 
     def _handle_refund(self, refund):
-        return self._book_refunds(refund, [refund])
+        return self._vita_book_refunds(refund, [refund])
 
     def _handle_charge_refunded(self, charge):
         """The charge's refunds (listed from Stripe: a charge no longer
@@ -551,45 +553,45 @@ class VitaStripeEvent(models.Model):
         if embedded.get("data") is not None and not embedded.get("has_more"):
             refunds = embedded["data"]
         else:
-            refunds = self._gateway_of_mode().list_refunds(charge["id"])
-        return self._book_refunds(charge, refunds)
+            refunds = self._vita_gateway_of_mode().list_refunds(charge["id"])
+        return self._vita_book_refunds(charge, refunds)
 
-    def _book_refunds(self, payment, refunds):
+    def _vita_book_refunds(self, payment, refunds):
         """Book the refunds of ``payment`` (a charge or a refund: what
         names the PaymentIntent) that gave money back and are not booked."""
         refunds = [
             refund
             for refund in refunds
-            if refund.get("status") not in FAILED_REFUND_STATES and not self._refund_booked(refund.get("id"))
+            if refund.get("status") not in FAILED_REFUND_STATES and not self._vita_refund_booked(refund.get("id"))
         ]
         if not refunds:
             return "ignored", self.env._("No refund to book: already booked, or failed.")
-        invoice_id = self._invoice_id_of_payment(payment)
-        subscription, move = self._booked_invoice(invoice_id)
+        invoice_id = self._vita_invoice_id_of_payment(payment)
+        subscription, move = self._vita_booked_invoice(invoice_id)
         if not subscription:
-            return self._not_booked(invoice_id)
+            return self._vita_not_booked(invoice_id)
         for refund in refunds:
             subscription._vita_book_refund(move, refund["id"], refund.get("amount") or 0, refund.get("created"))
         return "processed"
 
     def _handle_dispute_created(self, dispute):
-        return self._dispute(dispute, opened=True)
+        return self._vita_dispute(dispute, opened=True)
 
     def _handle_dispute_closed(self, dispute):
-        return self._dispute(dispute, opened=False)
+        return self._vita_dispute(dispute, opened=False)
 
-    def _dispute(self, dispute, opened):
-        invoice_id = self._invoice_id_of_payment(dispute)
-        subscription, move = self._booked_invoice(invoice_id)
+    def _vita_dispute(self, dispute, opened):
+        invoice_id = self._vita_invoice_id_of_payment(dispute)
+        subscription, move = self._vita_booked_invoice(invoice_id)
         if not subscription:
-            return self._not_booked(invoice_id)
+            return self._vita_not_booked(invoice_id)
         if opened:
             subscription._vita_dispute_opened(move, dispute)
         else:
             subscription._vita_dispute_closed(move, dispute)
         return "processed"
 
-    def _booked_invoice(self, stripe_invoice_id):
+    def _vita_booked_invoice(self, stripe_invoice_id):
         """(subscription, Odoo invoice) of a Stripe invoice Odoo booked,
         the subscription linked to the event; empty ones otherwise."""
         Move = self.env["account.move"].sudo()
@@ -599,27 +601,27 @@ class VitaStripeEvent(models.Model):
                 [
                     ("vita_stripe_invoice_id", "=", stripe_invoice_id),
                     ("move_type", "=", "out_invoice"),
-                    *self._company_domain(),
+                    *self._vita_company_domain(),
                 ],
                 limit=1,
             )
-        subscription = self._link(move.vita_subscription_id)
+        subscription = self._vita_link(move.vita_subscription_id)
         return subscription, move.with_company(move.company_id)
 
-    def _not_booked(self, stripe_invoice_id):
+    def _vita_not_booked(self, stripe_invoice_id):
         return "ignored", self.env._(
             "The Stripe invoice %s is unknown to Odoo (not a paid subscription invoice booked here).",
             stripe_invoice_id or "-",
         )
 
-    def _refund_booked(self, refund_id):
+    def _vita_refund_booked(self, refund_id):
         return bool(refund_id) and bool(
             self.env["account.payment"]
             .sudo()
-            .search_count([("vita_stripe_refund_id", "=", refund_id), *self._company_domain()], limit=1)
+            .search_count([("vita_stripe_refund_id", "=", refund_id), *self._vita_company_domain()], limit=1)
         )
 
-    def _invoice_id_of_payment(self, stripe_object):
+    def _vita_invoice_id_of_payment(self, stripe_object):
         """The Stripe invoice a charge, refund or dispute is about: named on
         the object by older API versions, else found through its
         PaymentIntent's invoice payment."""
@@ -627,9 +629,9 @@ class VitaStripeEvent(models.Model):
         payment_intent = stripe_id(stripe_object.get("payment_intent"))
         if invoice_id or not payment_intent:
             return invoice_id
-        return self._gateway_of_mode().invoice_id_of_payment(payment_intent)
+        return self._vita_gateway_of_mode().invoice_id_of_payment(payment_intent)
 
-    def _gateway_of_mode(self):
+    def _vita_gateway_of_mode(self):
         """The gateway of the Stripe account the event came through; for an
         event without provider, of the company whose Stripe provider is in
         this event's mode."""
@@ -637,9 +639,9 @@ class VitaStripeEvent(models.Model):
             return StripeGateway(self.provider_id.sudo())
         for company in StripeGateway.companies_using_stripe(self.env):
             gateway = StripeGateway.for_company(self.env, company)
-            if gateway.mode == self._mode():
+            if gateway.mode == self._vita_mode():
                 return gateway
-        raise UserError(self.env._("No Stripe payment provider is in %s mode.", self._mode()))
+        raise UserError(self.env._("No Stripe payment provider is in %s mode.", self._vita_mode()))
 
     def _handle_nothing_to_do(self, stripe_object):
         """Cards are read live from Stripe whenever shown: nothing is kept
@@ -668,7 +670,7 @@ class VitaStripeEvent(models.Model):
         except pg_errors.LockNotAvailable:
             raise UserError(self.env._("These events are being handled right now; try again in a moment.")) from None
         _logger.info("Stripe events %s retried by user %s", events.mapped("stripe_id"), self.env.uid)
-        events.sudo()._process()
+        events.sudo()._vita_process()
         return True
 
     @api.model
@@ -692,7 +694,7 @@ class VitaStripeEvent(models.Model):
             )
         )
         events = self.browse(row[0] for row in self.env.cr.fetchall())
-        events._process()
+        events._vita_process()
         return events
 
 

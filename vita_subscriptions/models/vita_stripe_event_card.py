@@ -20,7 +20,7 @@ class VitaStripeEvent(models.Model):
             .search(
                 [
                     ("card_payment_method_id", "=", payment_method.get("id")),
-                    ("mode", "=", self._mode()),
+                    ("mode", "=", self._vita_mode()),
                     ("state", "not in", ("canceled", "incomplete_expired")),
                 ]
             )
@@ -38,5 +38,5 @@ class VitaStripeEvent(models.Model):
         )
         subscriptions.with_context(vita_from_stripe=True).write(vals)
         if len(subscriptions) == 1:
-            self._link(subscriptions)
+            self._vita_link(subscriptions)
         return "processed"

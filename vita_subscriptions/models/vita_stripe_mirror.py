@@ -29,14 +29,14 @@ class VitaStripeMirror(models.AbstractModel):
     ]
 
     @api.model
-    def _vals_from_stripe(self, stripe_object, cache):
+    def _vita_vals_from_stripe(self, stripe_object, cache):
         """Odoo values of ``stripe_object``, or None to leave it out.
 
         ``cache`` is a dict shared by one sync, for lookups done once."""
         raise NotImplementedError
 
     @api.model
-    def _mirror(self, gateway, stripe_objects):
+    def _vita_mirror(self, gateway, stripe_objects):
         """Create, update and deactivate records to match ``stripe_objects``.
 
         Returns the records Stripe listed. Only changed values are written,
@@ -50,7 +50,7 @@ class VitaStripeMirror(models.AbstractModel):
         }
         to_create, seen, cache = [], mirror.browse(), {}
         for stripe_object in stripe_objects:
-            vals = mirror._vals_from_stripe(stripe_object, cache)
+            vals = mirror._vita_vals_from_stripe(stripe_object, cache)
             if vals is None:
                 continue
             record = existing.get(stripe_object.id)

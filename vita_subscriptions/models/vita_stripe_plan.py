@@ -112,7 +112,7 @@ class VitaStripePlan(models.Model):
     # ------------------------------------------------------------------
 
     def action_sync_from_stripe(self):
-        self.env["vita.stripe.plan"]._sync_catalogue_from_stripe()
+        self.env["vita.stripe.plan"]._vita_sync_catalogue_from_stripe()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -124,14 +124,14 @@ class VitaStripePlan(models.Model):
         }
 
     @api.model
-    def _sync_catalogue_from_stripe(self, gateway=None):
+    def _vita_sync_catalogue_from_stripe(self, gateway=None):
         """Plans, then tax rates, of the current company's Stripe account."""
         gateway = gateway or StripeGateway.for_company(self.env)
-        self._mirror(gateway, gateway.list_plans())
-        self.env["vita.stripe.tax.rate"]._mirror(gateway, gateway.list_tax_rates())
+        self._vita_mirror(gateway, gateway.list_plans())
+        self.env["vita.stripe.tax.rate"]._vita_mirror(gateway, gateway.list_tax_rates())
 
     @api.model
-    def _vals_from_stripe(self, stripe_object, cache):
+    def _vita_vals_from_stripe(self, stripe_object, cache):
         """Only per-unit, licensed plans fit "one plan × a quantity";
         tiered and metered plans are left out."""
         plan = stripe_object
@@ -169,7 +169,7 @@ class VitaStripePlan(models.Model):
             plans = self.with_company(company)
             try:
                 with self.env.cr.savepoint():
-                    plans._sync_catalogue_from_stripe(StripeGateway.for_company(plans.env, company))
+                    plans._vita_sync_catalogue_from_stripe(StripeGateway.for_company(plans.env, company))
             except Exception:
                 _logger.exception("Stripe catalogue sync failed for company %s", company.id)
 

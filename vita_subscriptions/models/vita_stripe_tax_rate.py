@@ -34,7 +34,7 @@ class VitaStripeTaxRate(models.Model):
             rate.display_name = f"{rate.name} ({percentage}\N{NO-BREAK SPACE}%)"
 
     @api.model
-    def _vals_from_stripe(self, stripe_object, cache):
+    def _vita_vals_from_stripe(self, stripe_object, cache):
         rate = stripe_object
         return {
             "name": rate.display_name,
@@ -44,12 +44,12 @@ class VitaStripeTaxRate(models.Model):
         }
 
     @api.model
-    def _mirror(self, gateway, stripe_objects):
-        rates = super()._mirror(gateway, stripe_objects)
-        rates.sudo().filtered(lambda r: not r.tax_id)._map_to_odoo_tax()
+    def _vita_mirror(self, gateway, stripe_objects):
+        rates = super()._vita_mirror(gateway, stripe_objects)
+        rates.sudo().filtered(lambda r: not r.tax_id)._vita_map_to_odoo_tax()
         return rates
 
-    def _map_to_odoo_tax(self):
+    def _vita_map_to_odoo_tax(self):
         """Link each rate to a sale tax of its company with the same
         percentage and inclusion; create that tax if the company has none."""
         Tax = self.env["account.tax"]
@@ -67,10 +67,10 @@ class VitaStripeTaxRate(models.Model):
                 limit=1,
             )
             if not tax:
-                tax = rate._create_odoo_tax(included)
+                tax = rate._vita_create_odoo_tax(included)
             rate.tax_id = tax
 
-    def _create_odoo_tax(self, included):
+    def _vita_create_odoo_tax(self, included):
         """A copy of the company's default sale tax keeps its accounts and
         tax group; without one, a plain tax with Odoo's defaults."""
         self.ensure_one()

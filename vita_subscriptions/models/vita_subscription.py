@@ -284,10 +284,10 @@ class VitaSubscription(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         subscriptions = super().create(vals_list)
-        subscriptions._copy_default_terms_translations()
+        subscriptions._vita_copy_default_terms_translations()
         return subscriptions
 
-    def _copy_default_terms_translations(self):
+    def _vita_copy_default_terms_translations(self):
         """Terms left as the company's default are shown to each customer in
         their language: they take the default's translations."""
         for subscription in self:
@@ -314,11 +314,11 @@ class VitaSubscription(models.Model):
             # Stripe refusing raises: the whole transaction, this write
             # included, is rolled back.
             for subscription in subscribed.filtered(lambda s: s.state not in ENDED_STATES):
-                subscription._stripe_push_changes(changed)
+                subscription._vita_stripe_push_changes(changed)
         return result
 
     @api.ondelete(at_uninstall=False)
-    def _unlink_cancel_in_stripe(self):
+    def _vita_unlink_cancel_in_stripe(self):
         """Not subscribed: delete. Test mode: cancel in Stripe, then delete
         (managers only). Live and ever subscribed: refuse, cancel instead."""
         subscribed = self.filtered("stripe_subscription_id")
@@ -333,13 +333,13 @@ class VitaSubscription(models.Model):
         if subscribed and not self.env.user.has_group("vita_subscriptions.group_subscription_manager"):
             raise UserError(self.env._("Only subscription managers can delete a subscribed test subscription."))
         for subscription in subscribed.filtered(lambda s: s.state not in ENDED_STATES):
-            subscription._stripe_cancel(now=True)
+            subscription._vita_stripe_cancel(now=True)
 
     # ------------------------------------------------------------------
     # Stripe
     # ------------------------------------------------------------------
 
-    def _gateway(self):
+    def _vita_gateway(self):
         self.ensure_one()
         gateway = StripeGateway.for_company(self.env, self.company_id)
         if gateway.mode != self.mode:
@@ -353,7 +353,7 @@ class VitaSubscription(models.Model):
             )
         return gateway
 
-    def _stripe_metadata(self):
+    def _vita_stripe_metadata(self):
         # Real Stripe also has a `description` field on subscriptions; the
         # metadata carries name and description the same way on every API
         # version (and on localstripe).
@@ -363,7 +363,7 @@ class VitaSubscription(models.Model):
             "odoo_description": (self.description or "")[:500],
         }
 
-    def _first_billing_timestamp(self):
+    def _vita_first_billing_timestamp(self):
         """Unix time Stripe starts billing, or None for "now"."""
         today = fields.Date.context_today(self)
         if not self.first_billing_date or self.first_billing_date <= today:
@@ -371,7 +371,7 @@ class VitaSubscription(models.Model):
         moment = datetime.combine(self.first_billing_date, BILLING_HOUR_UTC, tzinfo=UTC)
         return int(moment.timestamp())
 
-    def _stripe_start_params(self):
+    def _vita_stripe_start_params(self):
         """Either a billing cycle anchor or a trial end for a future start.
 
         Stripe accepts a billing_cycle_anchor at most one interval ahead;
@@ -379,7 +379,7 @@ class VitaSubscription(models.Model):
         trial until that date gives the same result.
         https://docs.stripe.com/billing/subscriptions/billing-cycle
         """
-        timestamp = self._first_billing_timestamp()
+        timestamp = self._vita_first_billing_timestamp()
         if timestamp is None:
             return {}
         plan = self.plan_id
@@ -390,7 +390,7 @@ class VitaSubscription(models.Model):
             return {"billing_cycle_anchor": timestamp, "proration_behavior": "none"}
         return {"trial_end": timestamp}
 
-    def _stripe_subscribe(self, payment_method_id=None):
+    def _vita_stripe_subscribe(self, payment_method_id=None):
         """Create the Stripe subscription; ``payment_method_id`` (a new card)
         pays, else the customer's default card.
 
@@ -398,7 +398,7 @@ class VitaSubscription(models.Model):
         key covers every value sent, so a double click or a retried request
         returns the first subscription instead of creating a second one.
         The first billing date is filled in once Stripe says the
-        subscription is live (``_apply_stripe_subscription``), so a failed
+        subscription is live (``_vita_apply_stripe_subscription``), so a failed
         attempt leaves it as the back office set it.
         """
         self.ensure_one()
@@ -406,9 +406,9 @@ class VitaSubscription(models.Model):
             raise UserError(self.env._("%s is already subscribed.", self.display_name))
         if not self.plan_id.active:
             raise UserError(self.env._("The billing plan %s is no longer offered in Stripe.", self.plan_id.name))
-        gateway = self._gateway()
+        gateway = self._vita_gateway()
         customer_id = self.partner_id._vita_stripe_customer(gateway)
-        start = self._stripe_start_params()
+        start = self._vita_stripe_start_params()
         tax_rates = self.tax_rate_ids.mapped("stripe_id")
         item = {"plan": self.plan_id.stripe_id, "quantity": self.quantity}
         if tax_rates:
@@ -424,13 +424,18 @@ class VitaSubscription(models.Model):
             *start.items(),
         )
         stripe_subscription = gateway.create_subscription(
-            customer_id, item, self._stripe_metadata(), start, idempotency_key=key, payment_method_id=payment_method_id
+            customer_id,
+            item,
+            self._vita_stripe_metadata(),
+            start,
+            idempotency_key=key,
+            payment_method_id=payment_method_id,
         )
         self.with_context(vita_from_stripe=True).stripe_subscription_id = stripe_subscription.id
-        self._apply_stripe_subscription(stripe_subscription)
+        self._vita_apply_stripe_subscription(stripe_subscription)
         return stripe_subscription
 
-    def _stripe_abandon(self):
+    def _vita_stripe_abandon(self):
         """Undo a subscribe attempt whose first payment failed.
 
         Stripe keeps such a subscription ``incomplete`` for 23 hours; we
@@ -439,7 +444,7 @@ class VitaSubscription(models.Model):
         """
         self.ensure_one()
         if self.stripe_subscription_id:
-            self._gateway().cancel_subscription(self.stripe_subscription_id)
+            self._vita_gateway().cancel_subscription(self.stripe_subscription_id)
         self.with_context(vita_from_stripe=True).write(
             {
                 "stripe_subscription_id": False,
@@ -450,16 +455,16 @@ class VitaSubscription(models.Model):
             }
         )
 
-    def _stripe_first_payment_outcome(self, stripe_subscription=None):
+    def _vita_stripe_first_payment_outcome(self, stripe_subscription=None):
         """After subscribing (or after 3-D Secure in the page): what the page
         must do next. Returns a dict for the portal's JavaScript."""
         self.ensure_one()
-        gateway = self._gateway()
+        gateway = self._vita_gateway()
         if stripe_subscription is None:
             stripe_subscription = gateway.retrieve_subscription(self.stripe_subscription_id)
-            self._apply_stripe_subscription(stripe_subscription)
+            self._vita_apply_stripe_subscription(stripe_subscription)
         if self.state in ("future", "active"):
-            self._stripe_subscribed(gateway, stripe_subscription)
+            self._vita_stripe_subscribed(gateway, stripe_subscription)
         if self.state != "incomplete":
             return {"state": self.state}
         invoice_id = stripe_id(stripe_subscription.latest_invoice)
@@ -467,11 +472,11 @@ class VitaSubscription(models.Model):
         if payment["status"] == "requires_action" and payment["client_secret"]:
             return {"state": self.state, "requires_action": True, "client_secret": payment["client_secret"]}
         reason = payment["error"] or self.env._("your card was declined or not authenticated.")
-        self._stripe_abandon()
-        self._attempt_failed(self.env._("A subscribe attempt failed: %s", reason))
+        self._vita_stripe_abandon()
+        self._vita_attempt_failed(self.env._("A subscribe attempt failed: %s", reason))
         return {"state": self.state, "error": self.env._("The payment failed: %s Please try another card.", reason)}
 
-    def _stripe_subscribed(self, gateway, stripe_subscription):
+    def _vita_stripe_subscribed(self, gateway, stripe_subscription):
         """The subscription is live: the card that paid becomes the
         customer's default (not before: a declined card must not pay the
         customer's other subscriptions), and the back office's reminder of
@@ -479,19 +484,19 @@ class VitaSubscription(models.Model):
         card_id = stripe_id(field(stripe_subscription, "default_payment_method"))
         if card_id:
             gateway.make_default_card(stripe_id(stripe_subscription.customer), card_id)
-        self.activity_ids.filtered(lambda activity: activity.summary == self._attempt_summary()).action_feedback(
+        self.activity_ids.filtered(lambda activity: activity.summary == self._vita_attempt_summary()).action_feedback(
             feedback=self.env._("The customer subscribed.")
         )
 
-    def _attempt_summary(self):
+    def _vita_attempt_summary(self):
         return self.env._("Subscription not completed")
 
-    def _attempt_failed(self, note):
+    def _vita_attempt_failed(self, note):
         """A subscribe attempt that did not go through: a note for the
         record, and one activity for the responsible user however many
         attempts fail."""
         self.message_post(body=note, subtype_xmlid="mail.mt_note")
-        summary = self._attempt_summary()
+        summary = self._vita_attempt_summary()
         if not self.activity_ids.filtered(lambda activity: activity.summary == summary):
             self.activity_schedule(
                 "mail.mail_activity_data_todo",
@@ -506,19 +511,19 @@ class VitaSubscription(models.Model):
         self.ensure_one()
         partner = self.commercial_partner_id.with_company(self.company_id)
         customer_id = partner[f"vita_stripe_customer_{self.mode}_id"]
-        return self._gateway().default_card(customer_id) if customer_id else None
+        return self._vita_gateway().default_card(customer_id) if customer_id else None
 
     def _vita_portal_setup_intent(self, attempt):
         """The client secret of a SetupIntent for the card the customer
         types on the page; ``attempt`` (one per click, kept on network
         retries) makes the idempotency key."""
         self.ensure_one()
-        gateway = self._gateway()
+        gateway = self._vita_gateway()
         customer_id = self.partner_id._vita_stripe_customer(gateway)
         key = gateway.idempotency_key(self, "setup-intent", attempt or "")
         return gateway.create_setup_intent(customer_id, key).client_secret
 
-    def _portal_subscribe(self, payment_method_id=None):
+    def _vita_portal_subscribe(self, payment_method_id=None):
         """Subscribe from the portal with a new card (confirmed SetupIntent)
         or the customer's saved default card.
 
@@ -530,7 +535,7 @@ class VitaSubscription(models.Model):
         self.invalidate_recordset()
         if self.state not in ("not_subscribed", "incomplete"):
             return {"state": self.state}
-        gateway = self._gateway()
+        gateway = self._vita_gateway()
         customer_id = self.partner_id._vita_stripe_customer(gateway)
         if payment_method_id:
             gateway.attach_card(customer_id, payment_method_id)
@@ -539,16 +544,16 @@ class VitaSubscription(models.Model):
         if self.state == "incomplete":
             # The first payment of an earlier attempt was never completed:
             # the customer pays again, maybe with another card.
-            self._stripe_abandon()
-        outcome = self._stripe_first_payment_outcome(self._stripe_subscribe(payment_method_id))
+            self._vita_stripe_abandon()
+        outcome = self._vita_stripe_first_payment_outcome(self._vita_stripe_subscribe(payment_method_id))
         if outcome.get("requires_action"):
-            self._attempt_failed(self.env._("The first payment awaits the customer's 3-D Secure authentication."))
+            self._vita_attempt_failed(self.env._("The first payment awaits the customer's 3-D Secure authentication."))
         return outcome
 
-    def _stripe_push_changes(self, changed):
+    def _vita_stripe_push_changes(self, changed):
         """Send the changed values of a subscribed record to Stripe."""
         self.ensure_one()
-        params = {"metadata": self._stripe_metadata()}
+        params = {"metadata": self._vita_stripe_metadata()}
         if changed & {"plan_id", "quantity", "tax_rate_ids"}:
             item = {"id": self.stripe_item_id, "plan": self.plan_id.stripe_id, "quantity": self.quantity}
             tax_rates = self.tax_rate_ids.mapped("stripe_id")
@@ -560,14 +565,14 @@ class VitaSubscription(models.Model):
             if not self.env["ir.config_parameter"].sudo().get_param(PARAM_PRORATION):
                 # Stripe's default for updates is create_prorations.
                 params["proration_behavior"] = "none"
-        stripe_subscription = self._gateway().update_subscription(self.stripe_subscription_id, params)
-        self._apply_stripe_subscription(stripe_subscription)
+        stripe_subscription = self._vita_gateway().update_subscription(self.stripe_subscription_id, params)
+        self._vita_apply_stripe_subscription(stripe_subscription)
         return stripe_subscription
 
-    def _stripe_cancel(self, now):
+    def _vita_stripe_cancel(self, now):
         self.ensure_one()
-        gateway = self._gateway()
-        details = self._stripe_cancellation_details()
+        gateway = self._vita_gateway()
+        details = self._vita_stripe_cancellation_details()
         if now:
             stripe_subscription = gateway.cancel_subscription(self.stripe_subscription_id, details)
         else:
@@ -575,9 +580,9 @@ class VitaSubscription(models.Model):
             if details:
                 params["cancellation_details"] = details
             stripe_subscription = gateway.update_subscription(self.stripe_subscription_id, params)
-        self._apply_stripe_subscription(stripe_subscription)
+        self._vita_apply_stripe_subscription(stripe_subscription)
 
-    def _apply_stripe_subscription(self, stripe_subscription, keep=()):
+    def _vita_apply_stripe_subscription(self, stripe_subscription, keep=()):
         """Make this record tell what ``stripe_subscription`` says, except
         the fields in ``keep`` (drift the user resolves).
 
@@ -613,13 +618,13 @@ class VitaSubscription(models.Model):
             vals["first_billing_date"] = start_day
         anomaly = " ".join(anomalies) or False
         if anomaly and anomaly != self.stripe_anomaly:
-            self._flag_for_responsible(anomaly)
+            self._vita_flag_for_responsible(anomaly)
         vals["stripe_anomaly"] = anomaly
         for name in keep:
             vals.pop(name, None)
         self.with_context(vita_from_stripe=True).write(vals)
 
-    def _flag_for_responsible(self, note):
+    def _vita_flag_for_responsible(self, note):
         self.activity_schedule(
             "mail.mail_activity_data_todo",
             summary=self.env._("Check this subscription in Stripe"),
@@ -673,31 +678,31 @@ class VitaSubscription(models.Model):
     def action_cancel_now(self):
         for subscription in self:
             subscription._check_can_cancel()
-            subscription._stripe_cancel(now=True)
+            subscription._vita_stripe_cancel(now=True)
 
     def action_cancel_at_period_end(self):
         for subscription in self:
             subscription._check_can_cancel()
             if not subscription.cancel_at_period_end:
-                subscription._stripe_cancel(now=False)
+                subscription._vita_stripe_cancel(now=False)
 
-    def _can_reactivate(self):
+    def _vita_can_reactivate(self):
         self.ensure_one()
         return bool(self.stripe_subscription_id and self.cancel_at_period_end and self.state not in ENDED_STATES)
 
     def action_reactivate(self):
         for subscription in self:
-            if not subscription._can_reactivate():
+            if not subscription._vita_can_reactivate():
                 raise UserError(
                     self.env._(
                         "Only a subscription cancelled at the end of its billing period, "
                         "and not ended yet, can be reactivated."
                     )
                 )
-            stripe_subscription = subscription._gateway().update_subscription(
+            stripe_subscription = subscription._vita_gateway().update_subscription(
                 subscription.stripe_subscription_id, {"cancel_at_period_end": False}
             )
-            subscription._apply_stripe_subscription(stripe_subscription)
+            subscription._vita_apply_stripe_subscription(stripe_subscription)
 
     def action_view_invoices(self):
         """The invoices of the subscription; the invoice itself when there is one."""

@@ -91,7 +91,9 @@ class VitaSubscription(models.Model):
         self.ensure_one()
         move = self._vita_invoice_from_stripe(stripe_invoice)
         if self.state in STATES_TO_REFRESH_ON_PAYMENT:
-            self._apply_stripe_subscription(self._gateway().retrieve_subscription(self.stripe_subscription_id))
+            self._vita_apply_stripe_subscription(
+                self._vita_gateway().retrieve_subscription(self.stripe_subscription_id)
+            )
         if move and self.state == "future":
             # Charged at least once: active (SPEC §4), whatever the billing
             # cycle anchor Stripe reports.
@@ -169,7 +171,7 @@ class VitaSubscription(models.Model):
         currency = self._vita_currency(stripe_invoice["currency"])
         lines = (stripe_invoice.get("lines") or {}).get("data") or []
         if (stripe_invoice.get("lines") or {}).get("has_more"):
-            lines = self._gateway().list_invoice_lines(stripe_invoice["id"])
+            lines = self._vita_gateway().list_invoice_lines(stripe_invoice["id"])
         created = stripe_invoice.get("status_transitions", {}).get("finalized_at") or stripe_invoice.get("created")
         return {
             "move_type": "out_invoice",
@@ -302,7 +304,9 @@ class VitaSubscription(models.Model):
         rates = Rate.search([*domain, ("stripe_id", "in", stripe_tax_rate_ids)])
         if len(rates.filtered("tax_id")) < len(set(stripe_tax_rate_ids)):
             # A rate created in Stripe since the last sync.
-            self.env["vita.stripe.plan"].with_company(self.company_id)._sync_catalogue_from_stripe(self._gateway())
+            self.env["vita.stripe.plan"].with_company(self.company_id)._vita_sync_catalogue_from_stripe(
+                self._vita_gateway()
+            )
             rates = Rate.search([*domain, ("stripe_id", "in", stripe_tax_rate_ids)])
         missing = set(stripe_tax_rate_ids) - set(rates.filtered("tax_id").mapped("stripe_id"))
         if missing:
@@ -327,7 +331,7 @@ class VitaSubscription(models.Model):
         stripe_id = stripe_invoice.get("id")
         if stripe_invoice.get("status") == "paid" or (stripe_id and self._vita_stripe_move(stripe_id)):
             return False
-        self._apply_stripe_subscription(self._gateway().retrieve_subscription(self.stripe_subscription_id))
+        self._vita_apply_stripe_subscription(self._vita_gateway().retrieve_subscription(self.stripe_subscription_id))
         template = self.env.ref("vita_subscriptions.mail_template_payment_failed", raise_if_not_found=False)
         hosted_url = stripe_invoice.get("hosted_invoice_url") if action_required else False
         if template:
@@ -365,7 +369,7 @@ class VitaSubscription(models.Model):
     def action_sync_from_stripe(self):
         """Sync button: state, missing paid invoices and drift."""
         for subscription in self.filtered("stripe_subscription_id"):
-            gateway = subscription._gateway()
+            gateway = subscription._vita_gateway()
             subscription._vita_reconcile(gateway.retrieve_subscription(subscription.stripe_subscription_id), gateway)
 
     @api.model
@@ -427,7 +431,7 @@ class VitaSubscription(models.Model):
         old_state = self.state
         old_drift = self.stripe_drift
         found = self._vita_drift(stripe_subscription)
-        self._apply_stripe_subscription(
+        self._vita_apply_stripe_subscription(
             stripe_subscription, keep=[name for name in ("state", "cancel_at_period_end") if name in found]
         )
         created = self.env["account.move"]
@@ -469,7 +473,7 @@ class VitaSubscription(models.Model):
         drift_text = self._vita_record_drift(found)
         if drift_text and drift_text != old_drift:
             self.message_post(body=self.env._("Stripe differs from Odoo: %s", drift_text))
-            self._flag_for_responsible(drift_text)
+            self._vita_flag_for_responsible(drift_text)
         return created
 
 

@@ -11,7 +11,7 @@ class VitaSubscription(models.Model):
     )
     cancellation_comment = fields.Text("Cancellation comment", readonly=True, copy=False)
 
-    def _stripe_cancellation_details(self):
+    def _vita_stripe_cancellation_details(self):
         """What Stripe keeps about the cancellation (shown in its dashboard
         and exports), or an empty dict when no reason was given.
         https://docs.stripe.com/api/subscriptions/cancel#cancel_subscription-cancellation_details"""

@@ -160,7 +160,7 @@ class VitaSubscription(models.Model):
         domain = [("company_id", "=", self.company_id.id), ("mode", "=", self.mode), ("stripe_id", "=", plan_id)]
         plan = Plan.search(domain, limit=1)
         if not plan and sync:
-            Plan.with_company(self.company_id)._sync_catalogue_from_stripe(self._gateway())
+            Plan.with_company(self.company_id)._vita_sync_catalogue_from_stripe(self._vita_gateway())
             plan = Plan.search(domain, limit=1)
         return plan
 
@@ -188,7 +188,7 @@ class VitaSubscription(models.Model):
         self.check_access("write")
         if not use_stripe and field_name in STRIPE_ONLY_FIELDS:
             raise UserError(self.env._("Stripe sets the status: only Stripe's can be used."))
-        gateway = self._gateway()
+        gateway = self._vita_gateway()
         stripe_subscription = gateway.retrieve_subscription(self.stripe_subscription_id)
         found = self._vita_drift(stripe_subscription)
         labels = self.env["vita.subscription.drift"]._fields["field_name"]._description_selection(self.env)
@@ -237,9 +237,9 @@ class VitaSubscription(models.Model):
             stripe_subscription = gateway.update_subscription(
                 self.stripe_subscription_id, {"cancel_at_period_end": self.cancel_at_period_end}
             )
-            self._apply_stripe_subscription(stripe_subscription)
+            self._vita_apply_stripe_subscription(stripe_subscription)
             return stripe_subscription
-        return self._stripe_push_changes({field_name})
+        return self._vita_stripe_push_changes({field_name})
 
 
 def _yes_no(record, value):

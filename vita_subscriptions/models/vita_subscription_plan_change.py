@@ -91,7 +91,7 @@ class VitaSubscription(models.Model):
         self._vita_check_plan_change(plan, quantity, portal=portal)
         behavior = self._vita_proration_behavior()
         proration_date = int(time.time())
-        preview = self._gateway().preview_subscription_change(
+        preview = self._vita_gateway().preview_subscription_change(
             self.stripe_subscription_id,
             [self._vita_plan_change_item(plan, quantity)],
             behavior,
@@ -121,14 +121,14 @@ class VitaSubscription(models.Model):
         params = {
             "items": [self._vita_plan_change_item(plan, quantity)],
             "proration_behavior": behavior,
-            "metadata": self._stripe_metadata(),
+            "metadata": self._vita_stripe_metadata(),
         }
         if proration_date and behavior != "none":
             params["proration_date"] = int(proration_date)
         before = self._vita_plan_label()
-        stripe_subscription = self._gateway().update_subscription(self.stripe_subscription_id, params)
+        stripe_subscription = self._vita_gateway().update_subscription(self.stripe_subscription_id, params)
         self.with_context(vita_from_stripe=True).write({"plan_id": plan.id, "quantity": quantity})
-        self._apply_stripe_subscription(stripe_subscription)
+        self._vita_apply_stripe_subscription(stripe_subscription)
         author = self.env.user.partner_id
         values = {"author": author.name, "before": before, "after": self._vita_plan_label()}
         self.message_post(

@@ -47,7 +47,7 @@ class VitaSubscription(models.Model):
         currency = move.currency_id
         lines = (credit_note.get("lines") or {}).get("data") or []
         if (credit_note.get("lines") or {}).get("has_more"):
-            lines = self._gateway().list_credit_note_lines(credit_note["id"])
+            lines = self._vita_gateway().list_credit_note_lines(credit_note["id"])
         vals = move._vita_credit_note_vals(
             credit_note.get("number") or credit_note["id"], self._vita_invoice_lines_vals(credit_note, lines, currency)
         )
@@ -80,7 +80,7 @@ class VitaSubscription(models.Model):
         if self._vita_refund_booked(refund_id):
             return self.env["account.move"]
         if credit_notes is None:
-            credit_notes = self._gateway().list_credit_notes(move.vita_stripe_invoice_id)
+            credit_notes = self._vita_gateway().list_credit_notes(move.vita_stripe_invoice_id)
         for credit_note in credit_notes:
             if credit_note.get("status") != "void" and refund_id in dict(credit_note_refunds(credit_note)):
                 return self._vita_book_credit_note(move, credit_note)
@@ -106,7 +106,7 @@ class VitaSubscription(models.Model):
         charged: booked with the invoice and reconciled with it, so the
         invoice ends paid by payment + credit notes."""
         self.ensure_one()
-        for credit_note in self._gateway().list_credit_notes(move.vita_stripe_invoice_id):
+        for credit_note in self._vita_gateway().list_credit_notes(move.vita_stripe_invoice_id):
             if credit_note.get("status") == "void" or not credit_note.get("pre_payment_amount"):
                 continue
             odoo_credit_note = self._vita_book_credit_note(move, credit_note)

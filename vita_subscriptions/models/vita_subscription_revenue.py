@@ -43,11 +43,11 @@ class VitaSubscription(models.Model):
         for subscription in self:
             mrr = 0.0
             if subscription.state not in MRR_ZERO_STATES:
-                mrr = subscription._mrr_if_running(rates)
+                mrr = subscription._vita_mrr_if_running(rates)
             subscription.mrr = mrr
             subscription.arr = subscription.company_currency_id.round(mrr * 12)
 
-    def _mrr_if_running(self, rates):
+    def _vita_mrr_if_running(self, rates):
         """Untaxed amount per month in the company's currency; ``rates``
         caches one conversion rate per currency and company."""
         self.ensure_one()
@@ -69,16 +69,16 @@ class VitaSubscription(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         subscriptions = super().create(vals_list)
-        subscriptions.filtered("mrr")._record_mrr_changes()
+        subscriptions.filtered("mrr")._vita_record_mrr_changes()
         return subscriptions
 
     def write(self, vals):
         result = super().write(vals)
         if MRR_INPUTS.intersection(vals):
-            self._record_mrr_changes()
+            self._vita_record_mrr_changes()
         return result
 
-    def _last_recorded_mrr(self):
+    def _vita_last_recorded_mrr(self):
         """{subscription id: the MRR after its latest history row}."""
         self.env["vita.mrr.change"].flush_model(["subscription_id", "date", "mrr_after"])
         self.env.cr.execute(
@@ -90,14 +90,14 @@ class VitaSubscription(models.Model):
         )
         return dict(self.env.cr.fetchall())
 
-    def _record_mrr_changes(self, between_running=None, date=None):
+    def _vita_record_mrr_changes(self, between_running=None, date=None):
         """Append a history row for every subscription whose MRR differs
         from its latest row. Comparing with the history, not with the value
         before a write, keeps the chain whole when writes nest (a push to
         Stripe writes the state back inside the user's write)."""
         if not self:
             return
-        last = self._last_recorded_mrr()
+        last = self._vita_last_recorded_mrr()
         changes = self.env["vita.mrr.change"]
         date = date or fields.Date.context_today(self)
         vals_list = []
@@ -105,7 +105,7 @@ class VitaSubscription(models.Model):
             mrr_before = last.get(subscription.id, 0.0)
             if subscription.company_currency_id.compare_amounts(subscription.mrr, mrr_before) == 0:
                 continue
-            movement = changes._movement(mrr_before, subscription.mrr, subscription.id in last, between_running)
+            movement = changes._vita_movement(mrr_before, subscription.mrr, subscription.id in last, between_running)
             vals_list.append(
                 {
                     "subscription_id": subscription.id,
@@ -132,11 +132,11 @@ class VitaSubscription(models.Model):
         for field_name in ("mrr", "arr"):
             self.env.add_to_compute(self._fields[field_name], foreign)
         foreign._recompute_recordset(["mrr", "arr"])
-        foreign._record_mrr_changes(between_running="fx")
-        running._record_mrr_changes()
+        foreign._vita_record_mrr_changes(between_running="fx")
+        running._vita_record_mrr_changes()
 
     @api.model
-    def _init_mrr_history(self):
+    def _vita_init_mrr_history(self):
         """Once, on install or upgrade: a history for the subscriptions that
         have none, from what the records tell (started on the first billing
         date or today if that is ahead, cancelled ones churned on their last
@@ -153,7 +153,7 @@ class VitaSubscription(models.Model):
             started = min(subscription.first_billing_date or subscription.create_date.date(), today)
             mrr = subscription.mrr
             if not mrr and subscription.state == "canceled":
-                mrr = subscription._mrr_if_running(rates)
+                mrr = subscription._vita_mrr_if_running(rates)
             if not mrr:
                 continue
             common = {"subscription_id": subscription.id, "company_id": subscription.company_id.id}

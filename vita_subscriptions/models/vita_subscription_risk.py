@@ -118,8 +118,8 @@ class VitaSubscription(models.Model):
             return
         self._vita_set_card(card)
 
-    def _stripe_subscribed(self, gateway, stripe_subscription):
-        result = super()._stripe_subscribed(gateway, stripe_subscription)
+    def _vita_stripe_subscribed(self, gateway, stripe_subscription):
+        result = super()._vita_stripe_subscribed(gateway, stripe_subscription)
         self._vita_refresh_card(gateway, stripe_id(stripe_subscription.customer))
         return result
 

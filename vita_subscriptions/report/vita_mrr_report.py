@@ -44,7 +44,7 @@ class VitaMrrReport(models.Model):
     )
     cancellation_reason_id = fields.Many2one("vita.cancellation.reason", string="Cancellation reason", readonly=True)
 
-    def _movement_columns(self):
+    def _vita_movement_columns(self):
         return SQL(", ").join(
             SQL(
                 "COALESCE(SUM(c.mrr_after - c.mrr_before) FILTER (WHERE c.movement = %s), 0) AS %s",
@@ -102,7 +102,7 @@ class VitaMrrReport(models.Model):
              WHERE mrr_start <> 0 OR mrr_end <> 0 OR change_count > 0
             """,
             span=REPORT_MONTHS - 1,
-            movements=self._movement_columns(),
+            movements=self._vita_movement_columns(),
         )
 
     def init(self):

@@ -185,7 +185,7 @@ class SubscriptionCase(VitaCase):
         cls.localstripe.create_plan(f"plan_{run}_y", 25000, "eur", "year", product="Care", nickname="Yearly")
         cls.localstripe.create_plan(f"plan_{run}_usd", 3000, "usd", "month", product="Care US")
         stripe_vat = cls.localstripe.create_tax_rate(f"VAT {run}", 20.0)
-        cls.env["vita.stripe.plan"]._sync_catalogue_from_stripe()
+        cls.env["vita.stripe.plan"]._vita_sync_catalogue_from_stripe()
         Plan = cls.env["vita.stripe.plan"]
         cls.plan_monthly = Plan.search([("stripe_id", "=", f"plan_{run}_m")])
         cls.plan_yearly = Plan.search([("stripe_id", "=", f"plan_{run}_y")])
@@ -219,5 +219,5 @@ class SubscriptionCase(VitaCase):
 
     def subscribed(self, **values):
         subscription = self.prepare(**values)
-        subscription._stripe_subscribe()
+        subscription._vita_stripe_subscribe()
         return subscription

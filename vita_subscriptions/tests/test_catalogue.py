@@ -36,7 +36,7 @@ class TestCatalogueSync(VitaCase):
         chf.active = False
         chf_id = f"plan_{uuid.uuid4().hex[:8]}_chf"
         self.localstripe.create_plan(chf_id, 1250, "chf")
-        self.Plan._sync_catalogue_from_stripe()
+        self.Plan._vita_sync_catalogue_from_stripe()
         eur = self._plan(self.eur_id)
         self.assertEqual(len(eur), 1)
         self.assertEqual(eur.amount, 29.99)
@@ -54,12 +54,12 @@ class TestCatalogueSync(VitaCase):
         self.assertEqual(usd.with_context(lang="en_US").display_name, f"{usd.name} ($\xa0300.00 / 2 years)")
 
     def test_second_sync_creates_nothing_and_writes_nothing(self):
-        self.Plan._sync_catalogue_from_stripe()
+        self.Plan._vita_sync_catalogue_from_stripe()
         plans = self.Plan.search([])
         rates = self.TaxRate.search([])
         write_dates = plans.mapped("write_date")
         with patch.object(type(self.Plan), "write", side_effect=AssertionError("unchanged plan written")):
-            self.Plan._sync_catalogue_from_stripe()
+            self.Plan._vita_sync_catalogue_from_stripe()
         self.assertEqual(self.Plan.search([]), plans)
         self.assertEqual(self.TaxRate.search([]), rates)
         self.assertEqual(plans.mapped("write_date"), write_dates)
@@ -72,37 +72,37 @@ class TestCatalogueSync(VitaCase):
             currencies = {plan["currency"] for plan in self.localstripe.get("plans", limit=100)["data"]}
             return 4 + len(currencies)
 
-        self.Plan._sync_catalogue_from_stripe()
+        self.Plan._vita_sync_catalogue_from_stripe()
         self.env.flush_all()
         with self.assertQueryCount(expected_queries()):
-            self.Plan._sync_catalogue_from_stripe()
+            self.Plan._vita_sync_catalogue_from_stripe()
         run = uuid.uuid4().hex[:8]
         for index in range(5):
             self.localstripe.create_plan(f"plan_{run}_{index}", 1000 + index)
         self.localstripe.create_tax_rate(f"More {run}", 7.0)
-        self.Plan._sync_catalogue_from_stripe()
+        self.Plan._vita_sync_catalogue_from_stripe()
         self.env.flush_all()
         with self.assertQueryCount(expected_queries()):
-            self.Plan._sync_catalogue_from_stripe()
+            self.Plan._vita_sync_catalogue_from_stripe()
 
     def test_plan_archived_or_deleted_in_stripe_becomes_inactive(self):
         run = uuid.uuid4().hex[:8]
         archived_id, deleted_id = f"plan_{run}_a", f"plan_{run}_d"
         self.localstripe.create_plan(archived_id, 1000)
         self.localstripe.create_plan(deleted_id, 1000)
-        self.Plan._sync_catalogue_from_stripe()
+        self.Plan._vita_sync_catalogue_from_stripe()
         self.assertTrue(self._plan(archived_id).active)
         self.assertTrue(self._plan(deleted_id).active)
 
         self.localstripe.update_plan(archived_id, active=False)
         self.localstripe.delete_plan(deleted_id)
-        self.Plan._sync_catalogue_from_stripe()
+        self.Plan._vita_sync_catalogue_from_stripe()
         self.assertFalse(self._plan(archived_id).active)
         self.assertFalse(self._plan(deleted_id).active, "never deleted: subscriptions may use it")
         self.assertTrue(self._plan(self.eur_id).active)
 
         self.localstripe.update_plan(archived_id, active=True)
-        self.Plan._sync_catalogue_from_stripe()
+        self.Plan._vita_sync_catalogue_from_stripe()
         self.assertTrue(self._plan(archived_id).active, "re-activated in Stripe, re-activated here")
 
     def test_tiered_plan_left_out(self):
@@ -114,17 +114,17 @@ class TestCatalogueSync(VitaCase):
             tiers_mode="volume",
             **{"tiers[0][up_to]": "inf", "tiers[0][unit_amount]": 100},
         )
-        self.Plan._sync_catalogue_from_stripe()
+        self.Plan._vita_sync_catalogue_from_stripe()
         self.assertFalse(self._plan(plan_id))
 
     def test_sync_pages_through_stripe_lists(self):
         with patch.object(stripe_gateway, "PAGE_SIZE", 2):
-            self.Plan._sync_catalogue_from_stripe()
+            self.Plan._vita_sync_catalogue_from_stripe()
         self.assertTrue(self._plan(self.eur_id) and self._plan(self.usd_id))
         self.assertTrue(self._rate(self.vat["id"]) and self._rate(self.vat_incl["id"]))
 
     def test_tax_rates_mapped_to_odoo_sale_taxes(self):
-        self.Plan._sync_catalogue_from_stripe()
+        self.Plan._vita_sync_catalogue_from_stripe()
         vat, vat_incl = self._rate(self.vat["id"]), self._rate(self.vat_incl["id"])
         self.assertEqual((vat.percentage, vat.inclusive), (20.0, False))
         self.assertEqual((vat_incl.percentage, vat_incl.inclusive), (19.0, True))
@@ -143,7 +143,7 @@ class TestCatalogueSync(VitaCase):
         self.assertAlmostEqual(incl["total_excluded"], 100.0)
 
     def test_tax_rate_names_show_the_percentage_without_trailing_zeros(self):
-        self.Plan._sync_catalogue_from_stripe()
+        self.Plan._vita_sync_catalogue_from_stripe()
         rate = self._rate(self.vat["id"])
         self.assertTrue(rate.display_name.endswith("(20\xa0%)"), rate.display_name)
         rate.percentage = 5.5
@@ -161,15 +161,15 @@ class TestCatalogueSync(VitaCase):
             }
         )
         rate = self.localstripe.create_tax_rate(f"Reduced {uuid.uuid4().hex[:6]}", 7.5)
-        self.Plan._sync_catalogue_from_stripe()
+        self.Plan._vita_sync_catalogue_from_stripe()
         self.assertEqual(self._rate(rate["id"]).tax_id, tax)
 
     def test_tax_rate_archived_in_stripe_becomes_inactive(self):
         rate = self.localstripe.create_tax_rate(f"Old {uuid.uuid4().hex[:6]}", 5.5)
-        self.Plan._sync_catalogue_from_stripe()
+        self.Plan._vita_sync_catalogue_from_stripe()
         self.assertTrue(self._rate(rate["id"]).active)
         self.localstripe.update_tax_rate(rate["id"], active=False)
-        self.Plan._sync_catalogue_from_stripe()
+        self.Plan._vita_sync_catalogue_from_stripe()
         self.assertFalse(self._rate(rate["id"]).active)
 
     def test_nobody_creates_plans_in_odoo(self):
@@ -177,7 +177,7 @@ class TestCatalogueSync(VitaCase):
         for model in ("vita.stripe.plan", "vita.stripe.tax.rate"):
             with self.assertRaises(AccessError):
                 self.env[model].with_user(manager).create({"stripe_id": "x", "name": "x", "mode": "test"})
-        self.Plan._sync_catalogue_from_stripe()
+        self.Plan._vita_sync_catalogue_from_stripe()
         plan = self._plan(self.eur_id)
         with self.assertRaises(AccessError):
             plan.with_user(manager).write({"amount": 1})

@@ -19,7 +19,7 @@ class TestGateway(VitaCase):
         """The sync fails with our message; neither it nor the log shows the key."""
         with self.assertLogs("odoo.addons.vita_subscriptions", level=logging.WARNING) as logs:
             with self.assertRaises(UserError) as caught:
-                self.env["vita.stripe.plan"]._sync_catalogue_from_stripe()
+                self.env["vita.stripe.plan"]._vita_sync_catalogue_from_stripe()
         message = str(caught.exception)
         self.assertIn(expected_fragment, message)
         for text in [message, *logs.output]:
@@ -77,7 +77,7 @@ class TestGateway(VitaCase):
         }
         with self.recorded_stripe(responses) as recorded:
             self.patch(stripe.HTTPClient, "INITIAL_DELAY", 0.01)
-            self.env["vita.stripe.plan"]._sync_catalogue_from_stripe()
+            self.env["vita.stripe.plan"]._vita_sync_catalogue_from_stripe()
         paths = [r["path"] for r in recorded.requests]
         self.assertEqual(paths, ["/v1/plans", "/v1/plans", "/v1/tax_rates"])
         headers = recorded.requests[0]["headers"]

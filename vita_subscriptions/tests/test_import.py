@@ -181,7 +181,7 @@ class TestImportFromStripe(WebhookCase):
         # this line): the line finds the record and creates nothing.
         line = lines[subscription["id"]]
         line.subscription_id = False
-        self.assertEqual(line._import(wizard._gateway()), record)
+        self.assertEqual(line._vita_import(wizard._vita_gateway()), record)
         self.assertEqual(len(self.imported(subscription["id"])), 1)
         self.assertEqual(self.env["res.partner"].search_count([("email", "=", customer["email"])]), partners)
 
@@ -275,7 +275,7 @@ class TestImportFromStripe(WebhookCase):
             self.assertFalse(self.imported(stripe_ids))
 
             calls = []
-            original = type(wizard.line_ids)._import
+            original = type(wizard.line_ids)._vita_import
 
             def killed_at_the_fourth(line, gateway):
                 calls.append(line.stripe_subscription_id)
@@ -284,7 +284,7 @@ class TestImportFromStripe(WebhookCase):
                 return original(line, gateway)
 
             commits = Commits(self.env)
-            with patch.object(type(wizard.line_ids), "_import", autospec=True, side_effect=killed_at_the_fourth):
+            with patch.object(type(wizard.line_ids), "_vita_import", autospec=True, side_effect=killed_at_the_fourth):
                 try:
                     wizard._cron_import(commit=commits)
                 except WorkerKilled:

@@ -21,7 +21,7 @@ class TestPaidInvoice(WebhookCase):
         super().setUpClass()
         run = cls.plan_monthly.stripe_id
         included = cls.localstripe.create_tax_rate(f"DE VAT incl {run}", 19.0, inclusive=True)
-        cls.env["vita.stripe.plan"]._sync_catalogue_from_stripe()
+        cls.env["vita.stripe.plan"]._vita_sync_catalogue_from_stripe()
         cls.vat_included = cls.env["vita.stripe.tax.rate"].search([("stripe_id", "=", included["id"])])
         cls.env.company.vita_journal_id = cls.env["account.journal"].search(
             [("company_id", "=", cls.env.company.id), ("type", "=", "bank")], limit=1

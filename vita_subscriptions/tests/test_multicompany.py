@@ -95,7 +95,7 @@ class TestTwoStripeAccounts(WebhookCase, HttpCase):
         )
         env_b = cls.env(context=dict(cls.env.context, allowed_company_ids=[cls.company_b.id]))
         cls.localstripe_b.create_plan(f"plan_{run}_b", 4000, "eur", "month", product="Care B")
-        env_b["vita.stripe.plan"]._sync_catalogue_from_stripe()
+        env_b["vita.stripe.plan"]._vita_sync_catalogue_from_stripe()
         cls.plan_b = env_b["vita.stripe.plan"].search([("stripe_id", "=", f"plan_{run}_b")])
         gateway_b = StripeGateway.for_company(env_b, cls.company_b)
         cls.stripe_customer_b = cls.customer.with_env(env_b)._vita_stripe_customer(gateway_b)
@@ -111,7 +111,7 @@ class TestTwoStripeAccounts(WebhookCase, HttpCase):
                 "company_id": self.company_b.id,
             }
         )
-        subscription._stripe_subscribe()
+        subscription._vita_stripe_subscribe()
         return subscription
 
     def deliver(self, stripe_event, provider, secret):
@@ -197,7 +197,7 @@ class TestTwoStripeAccounts(WebhookCase, HttpCase):
             settings(company).vita_webhook_failed_count for company in (self.company_a, self.company_b)
         )
         unhandled = event("charge.dispute.funds_withdrawn", {"id": unique("dp"), "object": "dispute"})
-        self.Event._receive(unhandled, json.dumps(unhandled), provider=self.provider_b).state = "failed"
+        self.Event._vita_receive(unhandled, json.dumps(unhandled), provider=self.provider_b).state = "failed"
         self.assertEqual(settings(self.company_b).vita_webhook_failed_count, failed_b + 1)
         self.assertEqual(settings(self.company_a).vita_webhook_failed_count, failed_a)
 
@@ -229,11 +229,11 @@ class TestTwoStripeAccounts(WebhookCase, HttpCase):
         for provider, expected in ((self.provider_b, self.env["account.move"]), (self.provider, move_a)):
             # A type no handler takes: recorded (ignored) with its provider.
             unhandled = event("charge.dispute.funds_withdrawn", {"id": unique("dp"), "object": "dispute"})
-            record = self.Event._receive(unhandled, json.dumps(unhandled), provider=provider)
+            record = self.Event._vita_receive(unhandled, json.dumps(unhandled), provider=provider)
             self.run_queue()
             record.invalidate_recordset()
             self.assertEqual((record.state, record.provider_id), ("ignored", provider))
-            subscription, move = record._booked_invoice(paid_a["id"])
+            subscription, move = record._vita_booked_invoice(paid_a["id"])
             self.assertEqual((subscription, move), (expected.vita_subscription_id, expected))
 
 

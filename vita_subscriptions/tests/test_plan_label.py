@@ -21,7 +21,7 @@ class TestPlanLabel(SubscriptionCase, HttpCase):
         cls.localstripe.create_plan(
             f"plan_{run}_q", 9000, "eur", "month", product="Care", nickname="Quarterly", interval_count=3
         )
-        cls.env["vita.stripe.plan"]._sync_catalogue_from_stripe()
+        cls.env["vita.stripe.plan"]._vita_sync_catalogue_from_stripe()
         cls.plan_quarterly = cls.env["vita.stripe.plan"].search([("stripe_id", "=", f"plan_{run}_q")])
 
     def test_stored_name_has_no_period(self):

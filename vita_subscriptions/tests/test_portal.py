@@ -106,7 +106,7 @@ class TestPortalTours(PortalCase):
     def test_incomplete_paid_with_another_card(self):
         subscription = self.prepare()
         card_3ds = self.localstripe.attach_card(self.stripe_customer_id, "4000002500003155")
-        subscription._portal_subscribe(card_3ds["id"])
+        subscription._vita_portal_subscribe(card_3ds["id"])
         self.assertEqual(subscription.state, "incomplete")
         self.assertEqual(len(subscription.activity_ids), 1)
         abandoned_id = subscription.stripe_subscription_id

@@ -169,7 +169,7 @@ class TestRenewalsAtRisk(WebhookCase):
 
     def test_card_stored_on_subscribe_and_card_change(self):
         subscription = self.prepare(contact_id=self.contact.id)
-        subscription._portal_subscribe()
+        subscription._vita_portal_subscribe()
         self.assertEqual(subscription.state, "active")
         self.assertEqual(subscription.card_last4, "4242")
         self.assertEqual((subscription.card_exp_month, subscription.card_exp_year), (12, 2034))

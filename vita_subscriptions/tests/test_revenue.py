@@ -222,12 +222,12 @@ class TestMrr(RevenueCase):
         subscription = self.running()
         stripe_state(subscription, "canceled")
         subscription.mrr_change_ids.unlink()
-        self.env["vita.subscription"]._init_mrr_history()
+        self.env["vita.subscription"]._vita_init_mrr_history()
         self.assertEqual(
             [(c.movement, c.mrr_before, c.mrr_after) for c in subscription.mrr_change_ids.sorted("id")],
             [("new", 0.0, 100.0), ("churn", 100.0, 0.0)],
         )
-        self.env["vita.subscription"]._init_mrr_history()
+        self.env["vita.subscription"]._vita_init_mrr_history()
         self.assertEqual(len(subscription.mrr_change_ids), 2, "run twice, recorded once")
 
     def test_init_history_of_a_future_subscription_is_not_dated_ahead(self):
@@ -236,7 +236,7 @@ class TestMrr(RevenueCase):
             {"first_billing_date": fields.Date.today() + relativedelta(months=1), "state": "future"}
         )
         subscription.mrr_change_ids.unlink()
-        self.env["vita.subscription"]._init_mrr_history()
+        self.env["vita.subscription"]._vita_init_mrr_history()
         self.assertEqual(subscription.mrr_change_ids.date, fields.Date.today())
 
 

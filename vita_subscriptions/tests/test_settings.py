@@ -92,8 +92,8 @@ class TestSettings(VitaCase):
     def test_webhook_health_in_the_settings_form(self):
         """The form computes its values through onchange, as the web client does."""
         Event = self.env["vita.stripe.event"]
-        Event._receive({"id": "evt_health_1", "type": "unknown.type", "created": 1764000000}, "{}")
-        failed = Event._receive({"id": "evt_health_2", "type": "unknown.type"}, "{}")
+        Event._vita_receive({"id": "evt_health_1", "type": "unknown.type", "created": 1764000000}, "{}")
+        failed = Event._vita_receive({"id": "evt_health_2", "type": "unknown.type"}, "{}")
         failed.state = "failed"
         spec = {"company_id": {}, "vita_webhook_last_event": {}, "vita_webhook_failed_count": {}}
         values = self.env["res.config.settings"].onchange({}, [], spec)["value"]

@@ -166,7 +166,7 @@ class TestStatusTable(SubscriptionCase):
         self.assertIsNone(state_from_stripe("paused", False))
 
     def _apply(self, subscription, **payload):
-        subscription._apply_stripe_subscription(self.stripe_object(payloads.subscription(**payload)))
+        subscription._vita_apply_stripe_subscription(self.stripe_object(payloads.subscription(**payload)))
 
     def stripe_object(self, payload):
         return stripe.Subscription.construct_from(payload, "sk_test_x")
@@ -233,8 +233,8 @@ class TestStripeCustomer(SubscriptionCase):
 
     def test_second_subscription_creates_no_second_customer(self):
         with self.recorded_stripe({("POST", "/v1/subscriptions"): (200, payloads.subscription())}) as recorded:
-            self.prepare()._stripe_subscribe()
-            self.prepare(name="Second")._stripe_subscribe()
+            self.prepare()._vita_stripe_subscribe()
+            self.prepare(name="Second")._vita_stripe_subscribe()
         paths = [r["path"] for r in recorded.requests]
         self.assertNotIn("/v1/customers", paths)
         self.assertEqual(paths.count("/v1/subscriptions"), 2)
@@ -256,7 +256,7 @@ class TestSubscribe(SubscriptionCase):
     def test_immediate_start_against_localstripe(self):
         subscription = self.prepare(quantity=2, tax_rate_ids=[self.vat.id])
         self.env.cr.flush()  # prepared in one transaction, subscribed in another
-        subscription._stripe_subscribe()
+        subscription._vita_stripe_subscribe()
         self.assertEqual(subscription.state, "active")
         self.assertTrue(subscription.stripe_subscription_id.startswith("sub_"))
         self.assertTrue(subscription.stripe_item_id.startswith("si_"))
@@ -279,7 +279,7 @@ class TestSubscribe(SubscriptionCase):
     def test_subscribing_twice_is_refused(self):
         subscription = self.subscribed()
         with self.assertRaisesRegex(UserError, "already subscribed"):
-            subscription._stripe_subscribe()
+            subscription._vita_stripe_subscribe()
 
     def test_retry_sends_the_same_idempotency_key(self):
         subscription = self.prepare()
@@ -287,11 +287,11 @@ class TestSubscribe(SubscriptionCase):
             # Stripe answered but the Odoo transaction died before commit:
             # the customer clicks again.
             with self.assertRaises(RuntimeError), self.env.cr.savepoint():
-                subscription._stripe_subscribe()
+                subscription._vita_stripe_subscribe()
                 raise RuntimeError("worker killed before commit")
             self.env.invalidate_all()
             self.assertFalse(subscription.stripe_subscription_id)
-            subscription._stripe_subscribe()
+            subscription._vita_stripe_subscribe()
         keys = [r["headers"]["Idempotency-Key"] for r in recorded.requests]
         self.assertEqual(len(keys), 2)
         self.assertEqual(len(set(keys)), 1, "Stripe replays the first subscription instead of creating a second")
@@ -302,7 +302,7 @@ class TestSubscribe(SubscriptionCase):
         declined = payloads.error(402, "Your card was declined.", error_type="card_error", code="card_declined")
         with self.recorded_stripe({("POST", "/v1/subscriptions"): declined}):
             with self.assertRaisesRegex(UserError, "The card cannot be used: the card was declined"):
-                subscription._stripe_subscribe()
+                subscription._vita_stripe_subscribe()
         self.assertEqual(subscription.state, "not_subscribed")
         self.assertFalse(subscription.stripe_subscription_id)
         self.assertFalse(subscription.first_billing_date)
@@ -313,7 +313,7 @@ class TestSubscribe(SubscriptionCase):
         anchor = noon_utc(day)
         answer = payloads.subscription(billing_cycle_anchor=anchor)
         with self.recorded_stripe({("POST", "/v1/subscriptions"): (200, answer)}) as recorded:
-            subscription._stripe_subscribe()
+            subscription._vita_stripe_subscribe()
         params = recorded.requests[0]["params"]
         self.assertEqual(params["billing_cycle_anchor"], str(anchor))
         self.assertEqual(params["proration_behavior"], "none")
@@ -327,7 +327,7 @@ class TestSubscribe(SubscriptionCase):
         subscription = self.prepare(first_billing_date=day)
         answer = payloads.subscription(status="trialing", trial_end=noon_utc(day))
         with self.recorded_stripe({("POST", "/v1/subscriptions"): (200, answer)}) as recorded:
-            subscription._stripe_subscribe()
+            subscription._vita_stripe_subscribe()
         params = recorded.requests[0]["params"]
         self.assertEqual(params["trial_end"], str(noon_utc(day)))
         self.assertNotIn("billing_cycle_anchor", params)
@@ -338,7 +338,7 @@ class TestSubscribe(SubscriptionCase):
         subscription = self.prepare(plan_id=self.plan_yearly.id, first_billing_date=day)
         answer = payloads.subscription(billing_cycle_anchor=noon_utc(day))
         with self.recorded_stripe({("POST", "/v1/subscriptions"): (200, answer)}) as recorded:
-            subscription._stripe_subscribe()
+            subscription._vita_stripe_subscribe()
         self.assertIn("billing_cycle_anchor", recorded.requests[0]["params"])
 
     def test_passed_first_billing_date_becomes_today(self):
@@ -350,7 +350,7 @@ class TestSubscribe(SubscriptionCase):
         )
         subscription.invalidate_recordset()
         with self.recorded_stripe({("POST", "/v1/subscriptions"): (200, payloads.subscription())}) as recorded:
-            subscription._stripe_subscribe()
+            subscription._vita_stripe_subscribe()
         params = recorded.requests[0]["params"]
         self.assertFalse({"billing_cycle_anchor", "trial_end"} & set(params))
         self.assertEqual(subscription.first_billing_date, fields.Date.context_today(subscription))
@@ -360,7 +360,7 @@ class TestSubscribe(SubscriptionCase):
         subscription = self.prepare()
         self.plan_monthly.sudo().active = False
         with self.assertRaisesRegex(UserError, "no longer offered"):
-            subscription._stripe_subscribe()
+            subscription._vita_stripe_subscribe()
 
 
 @tagged("post_install", "-at_install")

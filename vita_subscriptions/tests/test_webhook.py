@@ -377,8 +377,8 @@ class TestConcurrentDelivery(WebhookCase):
         def worker(name, hold):
             with self.registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
-                record = env["vita.stripe.event"]._receive(stripe_event, payload)
-                env["vita.stripe.event"]._process_queue(only_ids=record.ids)
+                record = env["vita.stripe.event"]._vita_receive(stripe_event, payload)
+                env["vita.stripe.event"]._vita_process_queue(only_ids=record.ids)
                 results[name] = record.id
                 if hold:
                     first_inserted.set()
@@ -424,11 +424,11 @@ class TestConcurrentDelivery(WebhookCase):
             second["vita.subscription"].search_count([])  # its snapshot starts here
             with self.registry.cursor() as first_cr:
                 first = api.Environment(first_cr, SUPERUSER_ID, {})
-                first_record = first["vita.stripe.event"]._receive(events[0], json.dumps(events[0]))
-                first["vita.stripe.event"]._process_queue(only_ids=first_record.ids)
+                first_record = first["vita.stripe.event"]._vita_receive(events[0], json.dumps(events[0]))
+                first["vita.stripe.event"]._vita_process_queue(only_ids=first_record.ids)
                 self.assertEqual(first_record.state, "processed", first_record.error)
-            second_record = second["vita.stripe.event"]._receive(events[1], json.dumps(events[1]))
-            second["vita.stripe.event"]._process_queue(only_ids=second_record.ids)
+            second_record = second["vita.stripe.event"]._vita_receive(events[1], json.dumps(events[1]))
+            second["vita.stripe.event"]._vita_process_queue(only_ids=second_record.ids)
             self.assertEqual((second_record.state, second_record.error), ("processed", False))
             second_cr.commit()
             with self.registry.cursor() as cr:
@@ -484,7 +484,7 @@ class TestEndToEndLocalStripe(WebhookCase, HttpCase):
     def test_subscribe_then_webhooks_make_a_paid_invoice(self):
         self.wire_localstripe()
         subscription = self.prepare(quantity=2, tax_rate_ids=[self.vat.id])
-        subscription._stripe_subscribe()
+        subscription._vita_stripe_subscribe()
         stripe_id = subscription.stripe_subscription_id
         self.env.flush_all()  # before localstripe's events reach the HTTP thread
 

@@ -48,11 +48,11 @@ class TestAcknowledgement(WebhookCase, HttpCase):
         payload = json.dumps(stripe_event)
         self.env.invalidate_all()
         with self.assertQueryCount(6):
-            record = self.Event._receive(stripe_event, payload)
+            record = self.Event._vita_receive(stripe_event, payload)
         self.assertEqual(record.state, "received")
         self.env.invalidate_all()
         with self.assertQueryCount(4):
-            self.assertFalse(self.Event._receive(stripe_event, payload), "duplicate")
+            self.assertFalse(self.Event._vita_receive(stripe_event, payload), "duplicate")
 
     def test_handler_does_not_run_in_the_request(self):
         subscription = self.linked()
@@ -95,8 +95,8 @@ class TestQueueOrder(WebhookCase):
         ):
             stripe_subscription = payloads.subscription(subscription_id=subscription.stripe_subscription_id)
             stripe_event = event("customer.subscription.updated", stripe_subscription, created=created)
-            events[name] = self.Event._receive(stripe_event, json.dumps(stripe_event))
-        claimed = self.Event.browse(self.Event._claim_pending(10))
+            events[name] = self.Event._vita_receive(stripe_event, json.dumps(stripe_event))
+        claimed = self.Event.browse(self.Event._vita_claim_pending(10))
         self.assertEqual(claimed, events["a1"] | events["b1"], "one event per subscription, its oldest")
         order = []
 
@@ -114,12 +114,14 @@ class TestQueueOrder(WebhookCase):
         stripe_subscription = payloads.subscription(subscription_id=subscription.stripe_subscription_id)
         now = int(time.time())
         older, newer = (event("customer.subscription.updated", stripe_subscription, created=now + i) for i in (0, 1))
-        older_record = self.Event._receive(older, json.dumps(older))
-        newer_record = self.Event._receive(newer, json.dumps(newer))
+        older_record = self.Event._vita_receive(older, json.dumps(older))
+        newer_record = self.Event._vita_receive(newer, json.dumps(newer))
         older_record.next_attempt = fields.Datetime.now() + timedelta(minutes=1)
-        self.assertFalse(self.Event._claim_pending(10, only_ids=(older_record | newer_record).ids))
+        self.assertFalse(self.Event._vita_claim_pending(10, only_ids=(older_record | newer_record).ids))
         older_record.next_attempt = False
-        self.assertEqual(self.Event._claim_pending(10, only_ids=(older_record | newer_record).ids), older_record.ids)
+        self.assertEqual(
+            self.Event._vita_claim_pending(10, only_ids=(older_record | newer_record).ids), older_record.ids
+        )
 
     def test_failed_event_does_not_hold_its_subscription(self):
         """A failed event waits for its backoff (retry cron, Retry button):
@@ -145,7 +147,7 @@ class TestQueueWorkers(WebhookCase):
         stripe_events = [seti_event() for _ in range(count)]
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            ids = [env["vita.stripe.event"]._receive(e, json.dumps(e)).id for e in stripe_events]
+            ids = [env["vita.stripe.event"]._vita_receive(e, json.dumps(e)).id for e in stripe_events]
         self.addCleanup(self.delete_events, ids)
         return ids
 
@@ -163,15 +165,15 @@ class TestQueueWorkers(WebhookCase):
         with self.registry.cursor() as cr1, self.registry.cursor() as cr2:
             first = api.Environment(cr1, SUPERUSER_ID, {})["vita.stripe.event"]
             second = api.Environment(cr2, SUPERUSER_ID, {})["vita.stripe.event"]
-            claimed_first = first._claim_pending(3, only_ids=ids)
-            claimed_second = second._claim_pending(10, only_ids=ids)
+            claimed_first = first._vita_claim_pending(3, only_ids=ids)
+            claimed_second = second._vita_claim_pending(10, only_ids=ids)
             self.assertEqual(len(claimed_first), 3)
             self.assertFalse(set(claimed_first) & set(claimed_second), "disjoint")
             self.assertEqual(set(claimed_first) | set(claimed_second), set(ids))
             # Locked elsewhere: neither handled nor claimed a second time.
-            self.assertFalse(second._lock_pending(claimed_first[0]))
+            self.assertFalse(second._vita_lock_pending(claimed_first[0]))
             cr1.rollback()  # the first worker dies: its events are free again
-            self.assertEqual(set(second._claim_pending(10, only_ids=claimed_first)), set(claimed_first))
+            self.assertEqual(set(second._vita_claim_pending(10, only_ids=claimed_first)), set(claimed_first))
             cr2.rollback()
 
     def test_claim_after_another_lane_committed(self):
@@ -183,8 +185,8 @@ class TestQueueWorkers(WebhookCase):
             first = api.Environment(cr1, SUPERUSER_ID, {})["vita.stripe.event"]
             second = api.Environment(cr2, SUPERUSER_ID, {})["vita.stripe.event"]
             cr1.execute("SELECT count(*) FROM vita_stripe_event")  # the first lane's snapshot
-            self.assertEqual(second._process_queue(commit=cr2.commit, only_ids=ids[:1]), 1)
-            self.assertEqual(first._process_queue(commit=cr1.commit, only_ids=ids), 2)
+            self.assertEqual(second._vita_process_queue(commit=cr2.commit, only_ids=ids[:1]), 1)
+            self.assertEqual(first._vita_process_queue(commit=cr1.commit, only_ids=ids), 2)
         self.assertEqual(set(self.states(ids).values()), {"processed"})
 
     def test_crash_mid_batch_leaves_the_rest_for_the_next_run(self):
@@ -200,13 +202,13 @@ class TestQueueWorkers(WebhookCase):
         with patch.object(Event, "_handle_nothing_to_do", autospec=True, side_effect=handle):
             with self.assertRaises(Crash), self.registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
-                env["vita.stripe.event"]._process_queue(commit=cr.commit, batch=5, only_ids=ids)
+                env["vita.stripe.event"]._vita_process_queue(commit=cr.commit, batch=5, only_ids=ids)
             states = self.states(ids)
             self.assertEqual([states[i] for i in calls[:2]], ["processed", "processed"], "committed one by one")
             self.assertEqual(sorted(i for i, state in states.items() if state == "received"), sorted(ids[2:]))
             with self.registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
-                self.assertEqual(env["vita.stripe.event"]._process_queue(commit=cr.commit, only_ids=ids), 3)
+                self.assertEqual(env["vita.stripe.event"]._vita_process_queue(commit=cr.commit, only_ids=ids), 3)
         self.assertEqual(set(self.states(ids).values()), {"processed"})
         self.assertEqual(sorted(calls[3:]), sorted(ids[2:]), "each left event handled once more, the others never")
 
@@ -223,14 +225,14 @@ class TestRetention(WebhookCase):
         old_ignored = self.aged("ignored", 91)
         old_failed = self.aged("failed", 91)
         recent = self.aged("processed", 10)
-        self.env["vita.stripe.event"]._gc_event_payloads()
+        self.env["vita.stripe.event"]._vita_gc_event_payloads()
         self.assertFalse(old_processed.payload)
         self.assertFalse(old_ignored.payload)
         self.assertTrue(old_failed.payload, "a failed event keeps what a retry needs")
         self.assertTrue(recent.payload)
         self.assertTrue(old_processed.stripe_id and old_processed.event_type and old_processed.stripe_created)
         redelivered = {"id": old_processed.stripe_id, "type": "setup_intent.succeeded"}
-        self.assertFalse(self.Event._receive(redelivered, "{}"), "still recognised as a duplicate")
+        self.assertFalse(self.Event._vita_receive(redelivered, "{}"), "still recognised as a duplicate")
 
     def test_retention_setting(self):
         settings = self.env["res.config.settings"].create({})
@@ -238,7 +240,7 @@ class TestRetention(WebhookCase):
         self.env["res.config.settings"].create({"vita_event_retention_days": 5}).execute()
         self.assertEqual(self.env["ir.config_parameter"].sudo().get_param(PARAM_EVENT_RETENTION_DAYS), "5")
         week_old = self.aged("processed", 7)
-        self.env["vita.stripe.event"]._gc_event_payloads()
+        self.env["vita.stripe.event"]._vita_gc_event_payloads()
         self.assertFalse(week_old.payload)
 
 
@@ -253,7 +255,7 @@ class TestQueueEndToEnd(WebhookCase, HttpCase):
         requests.post(hook, data={"url": url, "secret": WEBHOOK_SECRET}, timeout=10).raise_for_status()
         self.addCleanup(requests.post, hook, data={"url": DEAD_URL, "secret": WEBHOOK_SECRET}, timeout=10)
         subscription = self.prepare(quantity=1)
-        subscription._stripe_subscribe()
+        subscription._vita_stripe_subscribe()
         self.env.flush_all()
         # localstripe sends invoice.payment_succeeded (handled as invoice.paid).
         paid = [

@@ -343,7 +343,7 @@ class WebhookCase(SubscriptionCase):
         """Record the event as the endpoint does, then run the queue as its
         cron lanes would (in this test's transaction): the event's record,
         handled."""
-        record = self.Event._receive(stripe_event, json.dumps(stripe_event))
+        record = self.Event._vita_receive(stripe_event, json.dumps(stripe_event))
         self.run_queue()
         return record
 
@@ -351,7 +351,7 @@ class WebhookCase(SubscriptionCase):
         """Handle every pending event now, as a queue lane does (no commit:
         tests may not). After an HTTP delivery, invalidate the cache first
         (the request wrote through another environment)."""
-        return self.Event._process_queue()
+        return self.Event._vita_process_queue()
 
     def webhook_path(self, key=None):
         key = key or self.provider.vita_webhook_key

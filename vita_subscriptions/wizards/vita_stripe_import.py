@@ -73,13 +73,13 @@ class VitaStripeImport(models.TransientModel):
     # Load
     # ------------------------------------------------------------------
 
-    def _gateway(self):
+    def _vita_gateway(self):
         return StripeGateway.for_company(self.env, self.company_id)
 
     def action_load(self):
         """List the Stripe subscriptions unknown to Odoo, with proposals."""
         self.ensure_one()
-        gateway = self._gateway()
+        gateway = self._vita_gateway()
         hidden = () if self.include_incomplete_expired else HIDDEN_STATUSES
         stripe_subscriptions = [
             subscription.to_dict()
@@ -99,19 +99,19 @@ class VitaStripeImport(models.TransientModel):
             .mapped("stripe_subscription_id")
         )
         unknown = [s for s in stripe_subscriptions if s["id"] not in known]
-        plans = self._plans_by_stripe_id(gateway, [s for s in unknown if not self._shape_reason(s)])
+        plans = self._vita_plans_by_stripe_id(gateway, [s for s in unknown if not self._vita_shape_reason(s)])
         self.line_ids.unlink()
         self.write(
             {
                 "mode": gateway.mode,
                 "state": "loaded",
                 "summary": False,
-                "line_ids": [Command.create(self._line_vals(s, gateway, plans)) for s in unknown],
+                "line_ids": [Command.create(self._vita_line_vals(s, gateway, plans)) for s in unknown],
             }
         )
-        return self._reopen()
+        return self._vita_reopen()
 
-    def _plans_by_stripe_id(self, gateway, stripe_subscriptions):
+    def _vita_plans_by_stripe_id(self, gateway, stripe_subscriptions):
         """{Stripe plan id: vita.stripe.plan} of the proposed plans; syncs
         the catalogue once when one of them is not in Odoo yet."""
         wanted = {plan_id for s in stripe_subscriptions if (plan_id := _single_plan_id(s))}
@@ -129,11 +129,11 @@ class VitaStripeImport(models.TransientModel):
 
         records = found()
         if wanted - set(records):
-            Plan.with_company(self.company_id)._sync_catalogue_from_stripe(gateway)
+            Plan.with_company(self.company_id)._vita_sync_catalogue_from_stripe(gateway)
             records = found()
         return records
 
-    def _line_vals(self, stripe_subscription, gateway, catalogue):
+    def _vita_line_vals(self, stripe_subscription, gateway, catalogue):
         customer = stripe_subscription.get("customer")
         customer = customer if isinstance(customer, dict) else {"id": customer}
         vals = {
@@ -144,19 +144,19 @@ class VitaStripeImport(models.TransientModel):
             "customer_email": customer.get("email") or False,
             "stripe_partner_ref": str((customer.get("metadata") or {}).get("odoo_partner_id") or "") or False,
         }
-        reason = self._not_importable_reason(stripe_subscription, customer, catalogue)
+        reason = self._vita_not_importable_reason(stripe_subscription, customer, catalogue)
         if not reason:
             item = stripe_subscription["items"]["data"][0]
             vals["plan_id"] = catalogue[_single_plan_id(stripe_subscription)].id
             vals["quantity"] = item.get("quantity") or 1
             vals["tax_rate_ids"] = [Command.set([catalogue[rate].id for rate in _tax_rate_ids(stripe_subscription)])]
-            partner, match = self._propose_partner(customer, gateway)
+            partner, match = self._vita_propose_partner(customer, gateway)
             vals.update(partner_id=partner.id, match=match)
         vals.update(importable=not reason, to_import=not reason, reason=reason or False)
         return vals
 
-    def _not_importable_reason(self, stripe_subscription, customer, catalogue):
-        reason = self._shape_reason(stripe_subscription)
+    def _vita_not_importable_reason(self, stripe_subscription, customer, catalogue):
+        reason = self._vita_shape_reason(stripe_subscription)
         if reason:
             return reason
         if customer.get("deleted") or not customer.get("id"):
@@ -174,7 +174,7 @@ class VitaStripeImport(models.TransientModel):
                 return self.env._("An abandoned subscribe attempt of %s.", attempt.display_name)
         return None
 
-    def _shape_reason(self, stripe_subscription):
+    def _vita_shape_reason(self, stripe_subscription):
         """Why Odoo cannot represent this subscription (one per-unit,
         licensed plan × a quantity, a known status), or None."""
         items = subscription_items(stripe_subscription)
@@ -190,7 +190,7 @@ class VitaStripeImport(models.TransientModel):
             return self.env._("Stripe status “%s” is unknown to Odoo.", stripe_subscription.get("status"))
         return None
 
-    def _propose_partner(self, customer, gateway):
+    def _vita_propose_partner(self, customer, gateway):
         """(partner, how it was found): the partner already linked to this
         Stripe customer, the one its metadata names, one with its e-mail,
         or none (a new partner is created from Stripe's data)."""
@@ -215,7 +215,7 @@ class VitaStripeImport(models.TransientModel):
                 return partner.commercial_partner_id, "email"
         return Partner, "new"
 
-    def _reopen(self):
+    def _vita_reopen(self):
         return {
             "type": "ir.actions.act_window",
             "res_model": self._name,
@@ -235,18 +235,18 @@ class VitaStripeImport(models.TransientModel):
         self.ensure_one()
         if self.state == "draft":
             self.action_load()
-        self._check_mode(self._gateway())
+        self._check_mode(self._vita_gateway())
         lines = self.line_ids.filtered(lambda line: line.to_import and line.importable and not line.subscription_id)
         lines.write({"queued": True, "done": False})
         self.write({"state": "running", "queued_count": len(lines), "summary": False})
         if len(lines) <= BATCH_SIZE:
-            self._import_queued(commit=lambda: None)
+            self._vita_import_queued(commit=lambda: None)
         else:
             self.env.ref("vita_subscriptions.ir_cron_stripe_import")._trigger()
-        return self._reopen()
+        return self._vita_reopen()
 
     def action_refresh(self):
-        return self._reopen()
+        return self._vita_reopen()
 
     def _check_mode(self, gateway):
         if gateway.mode != self.mode:
@@ -263,49 +263,49 @@ class VitaStripeImport(models.TransientModel):
         for running in self.sudo().search([("state", "=", "running")], order="id"):
             wizard = running.with_user(running.create_uid).with_company(running.company_id)
             before = wizard.processed_count
-            remaining = wizard._import_queued(commit, deadline)
+            remaining = wizard._vita_import_queued(commit, deadline)
             done += wizard.processed_count - before
             if remaining:
                 self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
                 return
 
-    def _pending_lines(self, limit=None):
+    def _vita_pending_lines(self, limit=None):
         return self.env["vita.stripe.import.line"].search(
             [("import_id", "=", self.id), ("queued", "=", True), ("done", "=", False)], limit=limit
         )
 
-    def _import_queued(self, commit, deadline=None):
+    def _vita_import_queued(self, commit, deadline=None):
         """Import the queued lines batch by batch, each line in its own
         savepoint so one failure does not stop the others, ``commit()``
         after every batch: a killed import keeps what was committed and
         goes on from there. Returns how many lines remain."""
         self.ensure_one()
         try:
-            gateway = self._gateway()
+            gateway = self._vita_gateway()
             self._check_mode(gateway)
         except UserError as error:
             self.write({"state": "done", "summary": str(error.args[0] if error.args else error)})
             commit()
             return 0
-        while batch := self._pending_lines(limit=BATCH_SIZE):
+        while batch := self._vita_pending_lines(limit=BATCH_SIZE):
             for line in batch:
                 try:
                     with self.env.cr.savepoint():
-                        line._import(gateway)
+                        line._vita_import(gateway)
                 except UserError as error:
                     line.result = error.args[0] if error.args else str(error)
                     _logger.warning("Import of Stripe subscription %s failed: %s", line.stripe_subscription_id, error)
                 line.done = True
             commit()  # pylint: disable=invalid-commit
             if deadline is not None and monotonic() > deadline:
-                remaining = len(self._pending_lines())
+                remaining = len(self._vita_pending_lines())
                 if remaining:
                     return remaining
-        self._finish()
+        self._vita_finish()
         commit()
         return 0
 
-    def _finish(self):
+    def _vita_finish(self):
         lines = self.line_ids.filtered("queued")
         imported = lines.filtered("subscription_id")
         self.write(
@@ -320,7 +320,7 @@ class VitaStripeImport(models.TransientModel):
             }
         )
 
-    def _backfill_since_timestamp(self):
+    def _vita_backfill_since_timestamp(self):
         if not self.backfill_since:
             return 0
         return int(datetime.combine(self.backfill_since, time.min, tzinfo=UTC).timestamp())
@@ -368,7 +368,7 @@ class VitaStripeImportLine(models.TransientModel):
     invoice_count = fields.Integer("Paid invoices imported", readonly=True)
     result = fields.Char(readonly=True)
 
-    def _import(self, gateway):
+    def _vita_import(self, gateway):
         """One Stripe subscription: record, customer link, Stripe metadata,
         then optionally its paid invoices (the webhook's path)."""
         self.ensure_one()
@@ -384,11 +384,11 @@ class VitaStripeImportLine(models.TransientModel):
         partner = self.partner_id.commercial_partner_id
         if not partner:
             # An earlier line of the same new Stripe customer created it.
-            partner, _match = self.import_id._propose_partner({"id": self.stripe_customer_id}, gateway)
+            partner, _match = self.import_id._vita_propose_partner({"id": self.stripe_customer_id}, gateway)
         created_partner = not partner
         if created_partner:
-            partner = self._create_partner(gateway)
-        self._link_stripe_customer(partner, gateway)
+            partner = self._vita_create_partner(gateway)
+        self._vita_link_stripe_customer(partner, gateway)
         state = state_from_stripe(stripe_subscription.status, False)
         if state is None:
             raise UserError(self.env._("Stripe status “%s” is unknown to Odoo.", stripe_subscription.status))
@@ -405,7 +405,7 @@ class VitaStripeImportLine(models.TransientModel):
                         plan_currency=self.plan_id.currency_id.name,
                     )
                 )
-            self._set_pricelist(partner)
+            self._vita_set_pricelist(partner)
         metadata = stripe_subscription.metadata.to_dict() if stripe_subscription.metadata else {}
         subscription = Subscription.with_context(vita_from_stripe=True, mail_create_nolog=True).create(
             {
@@ -422,16 +422,16 @@ class VitaStripeImportLine(models.TransientModel):
                 "first_billing_date": stripe_date(getattr(stripe_subscription, "start_date", None)) or False,
             }
         )
-        subscription._apply_stripe_subscription(stripe_subscription)
+        subscription._vita_apply_stripe_subscription(stripe_subscription)
         # Idempotent: the same values every run.
-        gateway.update_subscription(self.stripe_subscription_id, {"metadata": subscription._stripe_metadata()})
+        gateway.update_subscription(self.stripe_subscription_id, {"metadata": subscription._vita_stripe_metadata()})
         subscription.message_post(body=self.env._("Imported from Stripe (%s).", self.stripe_subscription_id))
         self.write({"subscription_id": subscription.id, "result": self.env._("Imported.")})
         if self.import_id.backfill_invoices:
-            self._backfill(subscription, gateway)
+            self._vita_backfill(subscription, gateway)
         return subscription
 
-    def _create_partner(self, gateway):
+    def _vita_create_partner(self, gateway):
         customer = gateway.retrieve_customer(self.stripe_customer_id)
         address = customer.address.to_dict() if getattr(customer, "address", None) else {}
         country = self.env["res.country"]
@@ -463,7 +463,7 @@ class VitaStripeImportLine(models.TransientModel):
             }
         )
 
-    def _link_stripe_customer(self, partner, gateway):
+    def _vita_link_stripe_customer(self, partner, gateway):
         """Link the partner to the Stripe customer both ways: its Stripe
         customer id in Odoo, ``odoo_partner_id`` in Stripe's metadata."""
         field = f"vita_stripe_customer_{gateway.mode}_id"
@@ -488,7 +488,7 @@ class VitaStripeImportLine(models.TransientModel):
                 [("import_id", "=", self.import_id.id), ("stripe_customer_id", "=", self.stripe_customer_id)]
             ).stripe_partner_ref = partner_ref
 
-    def _set_pricelist(self, partner):
+    def _vita_set_pricelist(self, partner):
         """Bill ``partner`` in the plan's currency: a pricelist in that
         currency, as a user would choose it on the partner."""
         currency = self.plan_id.currency_id
@@ -499,11 +499,11 @@ class VitaStripeImportLine(models.TransientModel):
             raise UserError(self.env._("No pricelist in %s: create one to bill this customer.", currency.name))
         partner.with_company(self.company_id).property_product_pricelist = pricelist
 
-    def _backfill(self, subscription, gateway):
+    def _vita_backfill(self, subscription, gateway):
         """Paid invoices since the date, oldest first, booked by the method
         the ``invoice.paid`` webhook uses: one Odoo invoice per Stripe
         invoice whichever comes first."""
-        since = self.import_id._backfill_since_timestamp()
+        since = self.import_id._vita_backfill_since_timestamp()
         paid = []
         for stripe_invoice in gateway.list_paid_invoices(subscription.stripe_subscription_id):
             if (stripe_invoice.get("created") or 0) < since:

@@ -44,7 +44,7 @@ class VitaSubscriptionPlanChange(models.TransientModel):
         """Another plan or quantity: the preview shown is not for it."""
         self.previewed = False
 
-    def _reopen(self):
+    def _vita_reopen(self):
         return {
             "type": "ir.actions.act_window",
             "res_model": self._name,
@@ -67,7 +67,7 @@ class VitaSubscriptionPlanChange(models.TransientModel):
                 "proration_date": preview["proration_date"],
             }
         )
-        return self._reopen()
+        return self._vita_reopen()
 
     def action_apply(self):
         self.ensure_one()

@@ -12,22 +12,21 @@ registry.category("web_tour.tours").add("vita_catalogue_tour", {
                 trigger: ".o_list_view",
             },
             {
-                content: "Fetch plans from Stripe",
-                trigger: ".o_list_view button[name=action_sync_from_stripe]",
-                run: "click",
-            },
-            {
-                content: "Look for the new plan (the test database holds many)",
-                trigger: ".o_data_row",
-                run() {},
-            },
-            {
+                content: "Look for the new plan first (the test database holds many; the search stays after the sync)",
                 trigger: ".o_searchview_input",
                 run: "edit Tour Gold",
             },
             {
                 trigger: ".o_searchview_input",
                 run: "press Enter",
+            },
+            {
+                trigger: ".o_searchview_facet:contains('Tour Gold')",
+            },
+            {
+                content: "Fetch plans from Stripe",
+                trigger: ".o_list_view button[name=action_sync_from_stripe]",
+                run: "click",
             },
             {
                 content: "The Stripe plan is listed with its price",
