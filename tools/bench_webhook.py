@@ -288,16 +288,15 @@ def db_value(connection, query, params=()):
 
 
 def ensure_secret(connection):
-    rows = db_value(connection, "SELECT value FROM ir_config_parameter WHERE key = 'vita_subscriptions.webhook_secret'")
-    if not rows or not rows[0][0]:
-        secret = f"whsec_bench{uuid.uuid4().hex}"
-        db_value(
-            connection,
-            "INSERT INTO ir_config_parameter (key, value, create_date, write_date) VALUES "
-            "('vita_subscriptions.webhook_secret', %s, now(), now()) "
-            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value RETURNING id",
-            [secret],
-        )
+    """A signing secret on the first company's Stripe provider (the webhook
+    key and secret live on the provider, one Stripe account per company)."""
+    db_value(
+        connection,
+        "UPDATE payment_provider SET vita_webhook_secret = %s WHERE id = ("
+        " SELECT id FROM payment_provider WHERE code = 'stripe' ORDER BY company_id, id LIMIT 1)"
+        " AND COALESCE(vita_webhook_secret, '') = '' RETURNING id",
+        [f"whsec_bench{uuid.uuid4().hex}"],
+    )
 
 
 def run_shell(args):
