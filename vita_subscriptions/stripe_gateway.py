@@ -359,14 +359,7 @@ class StripeGateway:
         payment_method = getattr(settings, "default_payment_method", None) if settings else None
         if not payment_method or isinstance(payment_method, str) or not getattr(payment_method, "card", None):
             return None
-        card = payment_method.card
-        return {
-            "id": payment_method.id,
-            "brand": (card.brand or "").title(),
-            "last4": card.last4,
-            "exp_month": card.exp_month,
-            "exp_year": card.exp_year,
-        }
+        return _card_summary(payment_method)
 
     def first_payment(self, invoice_id):
         """Status and client secret of the payment of an invoice.
@@ -518,16 +511,7 @@ class StripeGateway:
         https://docs.stripe.com/api/payment_methods/retrieve"""
         with self._errors_as_user_errors("payment_methods.retrieve"):
             payment_method = self.client.v1.payment_methods.retrieve(payment_method_id)
-        card = getattr(payment_method, "card", None)
-        if not card:
-            return None
-        return {
-            "id": payment_method.id,
-            "brand": (card.brand or "").title(),
-            "last4": card.last4,
-            "exp_month": card.exp_month,
-            "exp_year": card.exp_year,
-        }
+        return _card_summary(payment_method) if getattr(payment_method, "card", None) else None
 
     def preview_subscription_change(self, subscription_id, items, proration_behavior, proration_date=None):
         """Stripe's preview of the next invoice once ``items`` replace the
@@ -607,3 +591,15 @@ def _is_proration(line):
     parent = line.get("parent") or {}
     details = parent.get("subscription_item_details") or {}
     return bool(details.get("proration") or line.get("proration"))
+
+
+def _card_summary(payment_method):
+    """What Odoo keeps of a card PaymentMethod: never the number."""
+    card = payment_method.card
+    return {
+        "id": payment_method.id,
+        "brand": (card.brand or "").title(),
+        "last4": card.last4,
+        "exp_month": card.exp_month,
+        "exp_year": card.exp_year,
+    }
