@@ -34,7 +34,8 @@ class VitaStripeWebhook(http.Controller):
     @http.route(
         f"{WEBHOOK_ROUTE}/<string:key>",
         type="http",
-        auth="public",
+        # Stripe is no user: no session, no public user to look up.
+        auth="none",
         methods=["POST"],
         csrf=False,
         save_session=False,
@@ -65,7 +66,7 @@ class VitaStripeWebhook(http.Controller):
         provider = request.env["payment.provider"].sudo()._vita_find_by_webhook_key(key)
         if not provider:
             raise _Refused(404, "not found")
-        if not provider.vita_webhook_secret:
+        if not provider._vita_webhook_signing_secret():
             _logger.warning("Stripe webhook refused: provider %s has no signing secret", provider.id)
             raise _Refused(503, "webhook signing secret not configured")
         httprequest = request.httprequest

@@ -7,9 +7,9 @@ import re
 import secrets
 import string
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
-from odoo.tools import consteq
+from odoo.tools import SQL, consteq
 
 from ..const import PARAM_WEBHOOK_KEY, PARAM_WEBHOOK_SECRET, WEBHOOK_ROUTE
 from ..stripe_gateway import WebhookRejected, verify_webhook
@@ -55,7 +55,20 @@ class PaymentProvider(models.Model):
         # Not a field default: Odoo would give every existing row the same one.
         for vals in vals_list:
             vals.setdefault("vita_webhook_key", generate_webhook_key())
-        return super().create(vals_list)
+        providers = super().create(vals_list)
+        self.env.registry.clear_cache()  # _vita_webhook_accounts
+        return providers
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"code", "vita_webhook_key", "vita_webhook_secret"} & vals.keys():
+            self.env.registry.clear_cache()  # _vita_webhook_accounts, in every worker
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result
 
     @api.constrains("vita_webhook_key")
     def _check_vita_webhook_key(self):
@@ -95,18 +108,35 @@ class PaymentProvider(models.Model):
         found = self.browse()
         if not key:
             return found
-        providers = self.sudo().search([("code", "=", "stripe"), ("vita_webhook_key", "!=", False)])
-        for provider in providers:
-            if consteq(key, provider.vita_webhook_key) and not found:
-                found = provider
+        for provider_key, provider_id, _secret in self._vita_webhook_accounts():
+            if consteq(key, provider_key) and not found:
+                found = self.sudo().browse(provider_id)
         return found
+
+    @api.model
+    @tools.ormcache()
+    def _vita_webhook_accounts(self):
+        """(webhook key, provider id, signing secret) of each Stripe provider
+        with a key: read once per worker, not once per delivery (cleared
+        in every worker when a key or secret changes)."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT vita_webhook_key, id, vita_webhook_secret FROM payment_provider"
+                " WHERE code = 'stripe' AND vita_webhook_key IS NOT NULL ORDER BY id"
+            )
+        )
+        return tuple(self.env.cr.fetchall())
+
+    def _vita_webhook_signing_secret(self):
+        self.ensure_one()
+        return next((secret for _key, id_, secret in self._vita_webhook_accounts() if id_ == self.id), None)
 
     def _vita_verify_webhook(self, payload, signature):
         """The event (a dict) of a request body signed with this provider's
         secret, or None when the signature (or the body) does not hold."""
         self.ensure_one()
         try:
-            return verify_webhook(payload, signature, self.sudo().vita_webhook_secret)
+            return verify_webhook(payload, signature, self._vita_webhook_signing_secret())
         except WebhookRejected as error:
             _logger.warning("Stripe webhook refused (provider %s): %s", self.id, error)
             return None

@@ -12,6 +12,7 @@ from odoo.tools import SQL, mute_logger
 from odoo.tools.sql import create_index
 
 from ..const import EVENT_HANDLERS
+from ..cron_wakeup import wake_cron_workers
 from ..stripe_gateway import StripeGateway
 from ..stripe_shapes import invoice_subscription_ref, stripe_id
 from .vita_subscription_refund import FAILED_REFUND_STATES
@@ -36,11 +37,10 @@ QUIET_CONFLICT_ATTEMPTS = 3
 
 # The queue: events are handled by QUEUE_LANES cron jobs (data/
 # ir_cron_webhook_data.xml), so that as many cron workers, on as many
-# servers, work at once. Each claims QUEUE_BATCH events at a time and
-# commits after each one; a job run stops after QUEUE_TIME_BUDGET and tells
-# Odoo what remains (the job then runs again at once).
+# servers, work at once. Each claims one event at a time and commits it in
+# a transaction of its own; a job run stops after QUEUE_TIME_BUDGET and
+# tells Odoo what remains (the job then runs again at once).
 QUEUE_LANES = 4
-QUEUE_BATCH = 10
 QUEUE_TIME_BUDGET = 10  # seconds
 # Handled events lose their payload after this many days (setting).
 PARAM_EVENT_RETENTION_DAYS = "vita_subscriptions.event_retention_days"
@@ -126,7 +126,7 @@ class VitaStripeEvent(models.Model):
         our snapshot): that too can only mean "already recorded".
         """
         columns, problems = _event_columns(event)
-        query = SQL(
+        insert = SQL(
             """
             INSERT INTO vita_stripe_event
                 (stripe_id, event_type, stripe_created, livemode, api_version, object_id, queue_key, payload,
@@ -150,9 +150,30 @@ class VitaStripeEvent(models.Model):
             self.env.uid,
             self.env.uid,
         )
+        lanes = () if problems else self._vita_queue_lane_cron_ids()
+        if lanes:
+            # In the same statement (one round trip, the request's budget):
+            # a new event wakes a queue lane as ir.cron._trigger() does, the
+            # lane chosen by event id so that a burst wakes them all.
+            insert = SQL(
+                """
+                WITH event AS (%s), wake AS (
+                    INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, write_uid, write_date)
+                    SELECT (%s::int[])[1 + mod(event.id, %s)], now() at time zone 'UTC', %s,
+                           now() at time zone 'UTC', %s, now() at time zone 'UTC'
+                      FROM event
+                )
+                SELECT id FROM event
+                """,
+                insert,
+                list(lanes),
+                len(lanes),
+                self.env.uid,
+                self.env.uid,
+            )
         try:
             with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(query)
+                self.env.cr.execute(insert)
                 row = self.env.cr.fetchone()
         except pg_errors.SerializationFailure:
             row = None
@@ -164,20 +185,19 @@ class VitaStripeEvent(models.Model):
         self.env.cache.update(record, self._fields["state"], ["failed" if problems else "received"])
         if problems:
             _logger.warning("Stripe event %s (%s) is malformed: %s", event["id"], event["type"], "; ".join(problems))
-        else:
-            record._vita_wake_queue()
+        elif lanes:
+            self.env.cr.postcommit.add(self._vita_wake_cron_workers)
         return record
 
     def _vita_wake_queue(self, lane=None):
         """Wake a queue lane (by default chosen by event id, so that a
         burst of deliveries wakes them all) as ``ir.cron._trigger()`` does,
         in one INSERT (the request's budget): a trigger row, and the cron
-        workers notified at commit."""
+        workers notified after commit."""
         lanes = self._vita_queue_lane_cron_ids()
         if not lanes:
             return
         cron_id = lanes[(lane - 1 if lane else self[:1].id or 0) % len(lanes)]
-        cron = self.env["ir.cron"].browse(cron_id)
         self.env.cr.execute(
             SQL(
                 """
@@ -189,7 +209,12 @@ class VitaStripeEvent(models.Model):
                 self.env.uid,
             )
         )
-        self.env.cr.postcommit.add(cron._notifydb)
+        self.env.cr.postcommit.add(self._vita_wake_cron_workers)
+
+    def _vita_wake_cron_workers(self):
+        """NOTIFY the sleeping cron workers (after commit), on a connection
+        kept for it (see cron_wakeup.py)."""
+        wake_cron_workers(self.env)
 
     @api.model
     @tools.ormcache()
@@ -214,90 +239,80 @@ class VitaStripeEvent(models.Model):
     def _cron_process_queue(self, lane=1):
         """One queue lane (a cron job; ``lane`` only names it). Several
         lanes run at once on several cron workers and servers: they share
-        the queue through row locks. Commits after each event."""
-        queue = self.with_context(vita_queue_lane=lane)
-        handled = queue._vita_process_queue(commit=self.env.cr.commit, time_budget=QUEUE_TIME_BUDGET)
-        remaining = self._vita_queue_backlog()
+        the queue through row locks. Each event is handled in a transaction
+        of its own (see _vita_process_queue)."""
+        handled = self._vita_process_queue(own_transactions=True, time_budget=QUEUE_TIME_BUDGET)
+        # Counted now, not in the job's snapshot (taken when it started).
+        with self.env.registry.cursor() as cr:
+            remaining = self.with_env(self.env(cr=cr))._vita_queue_backlog()
         _logger.debug("Stripe event queue lane %s: %s handled, %s pending", lane, handled, remaining)
         self.env["ir.cron"]._notify_progress(done=handled, remaining=remaining)
+        if handled and remaining:
+            # Odoo keeps a partly done job ready but does not tell the cron
+            # workers, which sleep once their list of ready jobs is done:
+            # wake them, or the rest waits for the next poll (a minute).
+            self.env.cr.postcommit.add(self._vita_wake_cron_workers)
         return handled
 
     @api.model
-    def _vita_process_queue(self, *, commit=None, time_budget=None, batch=QUEUE_BATCH, only_ids=None):
+    def _vita_process_queue(self, *, own_transactions=False, time_budget=None, only_ids=None):
         """Handle pending events until none is left (or ``time_budget``
         seconds have passed); returns how many were handled.
 
-        ``commit`` ends each event's transaction (the cron passes its
-        cursor's commit; tests, which may not commit, pass nothing: all then
-        happens in their transaction). A batch is claimed with FOR UPDATE
-        SKIP LOCKED; committing the first event releases the locks of the
-        others, so each event is locked again (SKIP LOCKED, still pending)
-        before it is handled: an event another lane took meanwhile is
-        skipped, never handled twice. A worker that dies mid-batch leaves
-        its unhandled events pending, and its transaction's locks vanish
-        with it: the next run takes them. ``only_ids`` restricts the queue
-        to these events (tests sharing a database)."""
+        With ``own_transactions`` (the cron lanes), each event is claimed
+        and handled in a fresh cursor, committed when it is done: a crash
+        loses at most the event at hand, which stays pending (its lock
+        vanishes with the transaction) for the next run, and each event
+        starts from an empty cache, so the thousandth costs what the first
+        did. Without it (tests, which may not commit), everything happens
+        in this transaction. ``only_ids`` restricts the queue to these
+        events (tests sharing a database)."""
         deadline = time.monotonic() + time_budget if time_budget else None
         handled = conflicts = 0
-        while True:
+        while not deadline or time.monotonic() < deadline:
+            if not own_transactions:
+                event = self._vita_claim_next(only_ids)
+                if not event:
+                    break
+                event._vita_process()
+                handled += 1
+                continue
             try:
-                # An expected conflict: not an ERROR "bad query" in the log.
-                with mute_logger("odoo.sql_db"):
-                    claimed = self._vita_claim_pending(batch, only_ids)
-            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-                # A row to lock changed after our snapshot (another lane
-                # committed it; REPEATABLE READ): claim again afresh.
-                if not commit:
-                    raise
-                self.env.cr.rollback()
+                with self.env.registry.cursor() as cr:
+                    # An expected conflict: not an ERROR "bad query" in the log.
+                    with mute_logger("odoo.sql_db"):
+                        event = self.with_env(self.env(cr=cr))._vita_claim_next(only_ids)
+                    if not event:
+                        break
+                    event._vita_process()
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:
+                # The claim, or the commit, met another lane's update: the
+                # event stays pending and is taken again (fresh snapshot).
+                _logger.info("Stripe event queue: concurrent update (%s), claimed again", type(error).__name__)
                 conflicts += 1
                 if conflicts > QUIET_CONFLICT_ATTEMPTS:
-                    return handled  # the other lanes are at it
+                    break  # the other lanes are at it
                 continue
             conflicts = 0
-            if not claimed:
-                return handled
-            if len(claimed) == batch:
-                self._vita_wake_queue_lanes()
-            for position, event_id in enumerate(claimed):
-                # Still locked by the claim: the first event, or all of them
-                # when nothing is committed.
-                handled += self._handle_claimed(event_id, locked=not position or not commit, commit=commit)
-                if deadline and time.monotonic() > deadline:
-                    # The rest of the batch is unlocked (committed): free.
-                    return handled
-
-    def _handle_claimed(self, event_id, locked, commit):
-        """Handle one claimed event in its own transaction; 1 if handled,
-        0 if another lane took it meanwhile."""
-        handled = 0
-        try:
-            with mute_logger("odoo.sql_db"):
-                event = self.browse(event_id) if locked else self._vita_lock_pending(event_id)
-            if event:
-                event._vita_process()
-                handled = 1
-            if commit:
-                commit()
-        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:
-            # At commit: the event stays pending, taken again next.
-            if not commit:
-                raise
-            _logger.info("Stripe event queue: concurrent update at commit (%s)", type(error).__name__)
-            self.env.cr.rollback()
-            handled = 0
-        if commit:
-            self.env.invalidate_all()
+            handled += 1
         return handled
 
+    def _vita_claim_next(self, only_ids=None):
+        """The next pending event, locked for this transaction (see
+        _vita_claim_pending), or an empty recordset."""
+        return self.browse(self._vita_claim_pending(1, only_ids))
+
     def _vita_claim_pending(self, limit, only_ids=None):
-        """Lock up to ``limit`` pending events nobody else holds: the oldest
-        first, and of each queue key (a Stripe subscription, else a Stripe
-        object) only the oldest pending event, so that one subscription's
-        events are handled one at a time in Stripe's ``created`` order.
-        An event being handled elsewhere is still pending (uncommitted), so
-        the next one of its key waits for it. Events without a key (their
-        object has no id) are taken oldest first, in parallel."""
+        """Lock up to ``limit`` pending events nobody else holds
+        (``FOR NO KEY UPDATE … SKIP LOCKED``): the oldest first, and of each
+        queue key (a Stripe subscription, else a Stripe object) only the
+        oldest pending event, so that one subscription's events are handled
+        one at a time in Stripe's ``created`` order. An event being handled
+        elsewhere is still pending (uncommitted), so the next one of its key
+        waits for it. Events without a key (their object has no id) are
+        taken oldest first, in parallel. The lanes claim one event at a
+        time: each is committed alone, which would release a bigger claim
+        at the first commit anyway."""
         self.flush_model()
         self.env.cr.execute(
             SQL(
@@ -322,22 +337,6 @@ class VitaStripeEvent(models.Model):
         )
         return [row[0] for row in self.env.cr.fetchall()]
 
-    def _vita_lock_pending(self, event_id):
-        """The event, locked, if it is still pending and nobody else holds
-        it; else an empty recordset."""
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT id FROM vita_stripe_event
-                 WHERE id = %s AND state = 'received'
-                 FOR NO KEY UPDATE SKIP LOCKED
-                """,
-                event_id,
-            )
-        )
-        row = self.env.cr.fetchone()
-        return self.browse(row[0]) if row else self.browse()
-
     def _vita_queue_backlog(self):
         self.env.cr.execute(
             SQL(
@@ -347,12 +346,6 @@ class VitaStripeEvent(models.Model):
             )
         )
         return self.env.cr.fetchone()[0]
-
-    def _vita_wake_queue_lanes(self):
-        """A full batch: more work than one lane, wake the others too."""
-        for lane in range(1, QUEUE_LANES + 1):
-            if lane != self.env.context.get("vita_queue_lane"):
-                self._vita_wake_queue(lane)
 
     # ------------------------------------------------------------------
     # Retention
