@@ -502,6 +502,39 @@ def ack_scenario(args, server, key, secret, rounds=4):
     return run
 
 
+def latency_scenario(args, connection, server, *, key, secret, subscriptions):
+    """One paid invoice at a time on the idle server: seconds from the
+    delivery until its Odoo invoice is posted and paid (lanes woken by the
+    acknowledgement, as in production)."""
+    run = f"l{uuid.uuid4().hex[:8]}"
+    url = f"{server.url}/vita_subscriptions/webhook/{key}"
+    latencies = []
+    session = requests.Session()
+    for number in range(args.latency_events):
+        body = json.dumps(paid_invoice_event(run, number, subscriptions[-1 - number % len(subscriptions)])).encode()
+        started = time.perf_counter()
+        session.post(url, data=body, headers={"Stripe-Signature": sign(body, secret)}, timeout=60).raise_for_status()
+        deadline = started + 60
+        while time.perf_counter() < deadline:
+            paid = db_value(
+                connection,
+                "SELECT count(*) FROM account_move WHERE vita_stripe_invoice_id = %s AND state = 'posted'"
+                " AND payment_state IN ('paid', 'in_payment')",
+                [f"in_{run}_{number}"],
+            )[0][0]
+            if paid:
+                latencies.append(time.perf_counter() - started)
+                break
+            time.sleep(0.02)
+        else:
+            print(f"  event {number}: no paid invoice after 60 s")
+    if latencies:
+        print(
+            f"  delivery → paid invoice, {len(latencies)} events one at a time: "
+            f"p50 {percentile(latencies, 0.5):.2f} s, max {max(latencies):.2f} s"
+        )
+
+
 def queue_main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--queue", action="store_true")
@@ -516,7 +549,8 @@ def queue_main():
     parser.add_argument("--http-workers", type=int, default=2)
     parser.add_argument("--cron-workers", type=int, default=2)
     parser.add_argument("--timeout", type=int, default=3600, help="seconds to wait for a burst to be handled")
-    parser.add_argument("--skip", default="", help="comma-separated parts to skip: ack,burst,scale")
+    parser.add_argument("--latency-events", type=int, default=20, help="paid invoices sent one at a time")
+    parser.add_argument("--skip", default="", help="comma-separated parts to skip: ack,latency,burst,scale")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     connection = db_connect(args.db)
@@ -532,6 +566,9 @@ def queue_main():
             print(f"a. acknowledgement ({args.acks} requests each, concurrency {args.concurrency})")
             run = ack_scenario(args, servers[0], key, secret)
             wait_handled(connection, run, args.acks, args.timeout)  # an empty queue for the burst
+        if "latency" not in skip:
+            print("a'. paid invoice latency on the idle server")
+            latency_scenario(args, connection, servers[0], key=key, secret=secret, subscriptions=subscriptions)
         one_total = None
         if "burst" not in skip:
             print(f"b. burst ({args.http_workers} HTTP workers, {args.cron_workers} cron workers, one server)")
