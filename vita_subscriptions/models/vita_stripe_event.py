@@ -1,6 +1,7 @@
 import json
 import logging
 import time
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 
 from psycopg2 import errors as pg_errors
@@ -270,15 +271,8 @@ class VitaStripeEvent(models.Model):
         deadline = time.monotonic() + time_budget if time_budget else None
         handled = conflicts = 0
         while not deadline or time.monotonic() < deadline:
-            if not own_transactions:
-                event = self._vita_claim_next(only_ids)
-                if not event:
-                    break
-                event._vita_process()
-                handled += 1
-                continue
             try:
-                with self.env.registry.cursor() as cr:
+                with self.env.registry.cursor() if own_transactions else nullcontext(self.env.cr) as cr:
                     # An expected conflict: not an ERROR "bad query" in the log.
                     with mute_logger("odoo.sql_db"):
                         event = self.with_env(self.env(cr=cr))._vita_claim_next(only_ids)
@@ -288,6 +282,8 @@ class VitaStripeEvent(models.Model):
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:
                 # The claim, or the commit, met another lane's update: the
                 # event stays pending and is taken again (fresh snapshot).
+                if not own_transactions:
+                    raise
                 _logger.info("Stripe event queue: concurrent update (%s), claimed again", type(error).__name__)
                 conflicts += 1
                 if conflicts > QUIET_CONFLICT_ATTEMPTS:
