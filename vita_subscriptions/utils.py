@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from odoo import fields
 from odoo.exceptions import UserError
 
 from .const import (
@@ -57,14 +58,20 @@ def to_stripe_amount(value, currency):
     return int((amount / step).quantize(Decimal(1), rounding=ROUND_HALF_UP) * step)
 
 
-def stripe_date(timestamp):
-    """The UTC date of a Stripe timestamp, None when it is not one."""
+def stripe_date(timestamp, record=None):
+    """The UTC date of a Stripe timestamp, None when it is not one; with
+    ``record``, the date in its user's timezone, the one Odoo's "today"
+    (``fields.Date.context_today``) is in: for dates compared with today,
+    such as a first billing date."""
     if not isinstance(timestamp, int) or isinstance(timestamp, bool):
         return None
     try:
-        return datetime.fromtimestamp(timestamp, UTC).date()
+        moment = datetime.fromtimestamp(timestamp, UTC)
     except (OverflowError, OSError, ValueError):
         return None
+    if record is not None:
+        return fields.Date.context_today(record, moment.replace(tzinfo=None))
+    return moment.date()
 
 
 def stripe_currency(env, code):

@@ -596,7 +596,7 @@ class VitaSubscription(models.Model):
             "cancel_at_period_end": bool(stripe_subscription.cancel_at_period_end),
             "next_billing_date": _next_billing_date(stripe_subscription, items),
         }
-        start_day = stripe_date(getattr(stripe_subscription, "start_date", None))
+        start_day = stripe_date(getattr(stripe_subscription, "start_date", None), self)
         anomalies = []
         if len(items) > 1:
             anomalies.append(self.env._("The Stripe subscription has %s items; only one is supported.", len(items)))

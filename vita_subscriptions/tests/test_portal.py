@@ -98,7 +98,9 @@ class TestPortalTours(PortalCase):
         subscription = self.prepare()
         self.start_tour(self.url(subscription), "vita_portal_3ds_left_then_confirmed_tour", login="vita_owner")
         self.assertEqual(subscription.state, "active")
-        self.assertEqual(subscription.first_billing_date, fields.Date.context_today(subscription))
+        # The day it started for the customer who subscribed (their timezone).
+        customer_today = fields.Date.context_today(subscription.with_user(self.owner).with_context(tz=self.owner.tz))
+        self.assertEqual(subscription.first_billing_date, customer_today)
         self.assertTrue(subscription.message_ids.filtered(lambda m: "3-D Secure authentication" in (m.body or "")))
         self.assertFalse(subscription.activity_ids, "the reminder is done once the customer subscribed")
         self.assertEqual(self.gateway().default_card(self.stripe_customer_id)["last4"], "3155", "it paid: default now")

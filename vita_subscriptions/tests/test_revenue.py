@@ -167,7 +167,7 @@ class TestMrr(RevenueCase):
                 ("reactivation", 0.0, 120.0),
             ],
         )
-        self.assertEqual(set(history.mapped("date")), {fields.Date.today()})
+        self.assertEqual(set(history.mapped("date")), {fields.Date.context_today(subscription)})
 
     def test_prepared_subscription_has_no_history(self):
         subscription = self.env["vita.subscription"].create(
@@ -233,11 +233,11 @@ class TestMrr(RevenueCase):
     def test_init_history_of_a_future_subscription_is_not_dated_ahead(self):
         subscription = self.running()
         subscription.with_context(vita_from_stripe=True).write(
-            {"first_billing_date": fields.Date.today() + relativedelta(months=1), "state": "future"}
+            {"first_billing_date": fields.Date.context_today(subscription) + relativedelta(months=1), "state": "future"}
         )
         subscription.mrr_change_ids.unlink()
         self.env["vita.subscription"]._vita_init_mrr_history()
-        self.assertEqual(subscription.mrr_change_ids.date, fields.Date.today())
+        self.assertEqual(subscription.mrr_change_ids.date, fields.Date.context_today(subscription))
 
 
 @tagged("post_install", "-at_install")

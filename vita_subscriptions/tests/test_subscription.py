@@ -114,8 +114,8 @@ class TestSubscriptionRules(SubscriptionCase):
 
     def test_first_billing_date_not_in_the_past(self):
         with self.assertRaisesRegex(ValidationError, "cannot be in the past"):
-            self.prepare(first_billing_date=fields.Date.today() - timedelta(days=1))
-        self.assertTrue(self.prepare(first_billing_date=fields.Date.today()))
+            self.prepare(first_billing_date=fields.Date.context_today(self.env.user) - timedelta(days=1))
+        self.assertTrue(self.prepare(first_billing_date=fields.Date.context_today(self.env.user)))
 
     def test_plan_and_taxes_of_the_subscription_mode(self):
         live_plan = self.plan_monthly.sudo().copy({"stripe_id": "plan_live_copy", "mode": "live"})

@@ -419,7 +419,7 @@ class VitaStripeImportLine(models.TransientModel):
                 "mode": gateway.mode,
                 "state": state,
                 "stripe_subscription_id": self.stripe_subscription_id,
-                "first_billing_date": stripe_date(getattr(stripe_subscription, "start_date", None)) or False,
+                "first_billing_date": stripe_date(getattr(stripe_subscription, "start_date", None), self) or False,
             }
         )
         subscription._vita_apply_stripe_subscription(stripe_subscription)
