@@ -257,6 +257,85 @@ class TestQueueWorkers(WebhookCase):
 
 
 @tagged("post_install", "-at_install")
+class TestPaidInvoiceInTwoTransactions(WebhookCase, HttpCase):
+    """A lane posts a paid invoice in one transaction and pays it in the
+    next. (HttpCase: the lanes' cursors share the test's transaction.)"""
+
+    def paid_invoice_event(self):
+        """A linked subscription and a pending ``invoice.paid`` event of
+        25.00 for it."""
+        subscription = self.linked()
+        stripe_invoice = invoice(subscription.stripe_subscription_id, [invoice_line(2500)], total=2500)
+        stripe_event = event("invoice.paid", stripe_invoice)
+        record = self.Event._vita_receive(stripe_event, json.dumps(stripe_event))
+        self.env.flush_all()  # for the lanes' cursors
+        return subscription, record.id
+
+    def run_lane(self, ids):
+        return self.Event._vita_process_queue(own_transactions=True, only_ids=ids)
+
+    def assert_paid_once(self, subscription, record_id):
+        self.env.invalidate_all()
+        move = subscription.invoice_ids
+        self.assertEqual(len(move), 1)
+        self.assertEqual((move.state, move.payment_state, move.vita_stripe_payment_due), ("posted", "paid", False))
+        self.assertEqual(move._get_reconciled_payments().mapped("amount"), [25.0], "one payment of what Stripe took")
+        record = self.Event.browse(record_id)
+        self.assertEqual((record.state, record.attempts), ("processed", 1), "posting then paying: one attempt")
+
+    def test_paid_invoice_posted_then_paid_in_the_next_transaction(self):
+        """A lane commits the posted invoice before it pays it: the next
+        invoice number is locked only while the invoice is posted, not
+        while it is paid as well."""
+        subscription, record_id = self.paid_invoice_event()
+        Subscription = type(subscription)
+        book, settle = Subscription._vita_book_stripe_invoice, Subscription._vita_settle_stripe_invoice
+        booked, settled = [], []
+
+        def book_spy(record, stripe_invoice):
+            booked.append(record.env.cr)
+            return book(record, stripe_invoice)
+
+        def settle_spy(record, move, stripe_invoice):
+            pending = record.env["vita.stripe.event"].browse(record_id)
+            settled.append((record.env.cr, move.state, pending.state, pending.attempts))
+            return settle(record, move, stripe_invoice)
+
+        with (
+            patch.object(Subscription, "_vita_book_stripe_invoice", autospec=True, side_effect=book_spy),
+            patch.object(Subscription, "_vita_settle_stripe_invoice", autospec=True, side_effect=settle_spy),
+        ):
+            self.assertEqual(self.run_lane([record_id]), 1)
+        self.assertEqual((len(booked), len(settled)), (1, 1))
+        self.assertIsNot(booked[0], settled[0][0], "paid in a transaction of its own")
+        self.assertEqual(settled[0][1:], ("posted", "received", 0), "posted and committed first, event still pending")
+        self.assert_paid_once(subscription, record_id)
+
+    def test_lane_dead_between_posting_and_paying(self):
+        """The posted invoice stays unpaid and its event pending, held from
+        the other lanes for a minute; then a lane pays it, once."""
+        subscription, record_id = self.paid_invoice_event()
+        crashed = False
+        with patch.object(Event, "_vita_process_payment_due", autospec=True, side_effect=Crash()):
+            try:  # not assertRaises: Odoo's rolls back its block, the committed posting too
+                self.run_lane([record_id])
+            except Crash:
+                crashed = True
+        self.assertTrue(crashed)
+        self.env.invalidate_all()
+        move = subscription.invoice_ids
+        self.assertEqual((move.state, move.payment_state, move.vita_stripe_payment_due), ("posted", "not_paid", True))
+        record = self.Event.browse(record_id)
+        self.assertEqual((record.state, record.attempts), ("received", 0))
+        self.assertGreater(record.next_attempt, fields.Datetime.now())
+        self.assertEqual(self.run_lane([record_id]), 0, "held while its lane may still pay it")
+        record.next_attempt = fields.Datetime.now() - timedelta(seconds=1)
+        self.env.flush_all()
+        self.assertEqual(self.run_lane([record_id]), 1)
+        self.assert_paid_once(subscription, record_id)
+
+
+@tagged("post_install", "-at_install")
 class TestRetention(WebhookCase):
     def aged(self, state, days):
         record = self.receive(seti_event())
