@@ -17,8 +17,6 @@ class AccountMove(models.Model):
     vita_stripe_invoice_id = fields.Char("Stripe invoice", copy=False, readonly=True, index="btree_not_null")
     vita_stripe_invoice_url = fields.Char("Stripe invoice link", copy=False, readonly=True)
     vita_stripe_credit_note_id = fields.Char("Stripe credit note", copy=False, readonly=True, index="btree_not_null")
-    # Posted by a queue lane, paid in its next transaction (a moment later).
-    vita_stripe_payment_due = fields.Boolean("Stripe payment to register", copy=False, readonly=True)
 
     _sql_constraints = [
         (

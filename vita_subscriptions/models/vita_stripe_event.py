@@ -43,11 +43,6 @@ QUIET_CONFLICT_ATTEMPTS = 3
 # tells Odoo what remains (the job then runs again at once).
 QUEUE_LANES = 4
 QUEUE_TIME_BUDGET = 10  # seconds
-# A paid invoice is posted in one transaction and paid in the next (see
-# _vita_process_queue); in between its event is held from other lanes for
-# PAYMENT_LEASE, which is also how long a lane's crash delays the payment.
-PAYMENT_DUE = "payment_due"
-PAYMENT_LEASE = timedelta(minutes=1)
 # Handled events lose their payload after this many days (setting).
 PARAM_EVENT_RETENTION_DAYS = "vita_subscriptions.event_retention_days"
 DEFAULT_EVENT_RETENTION_DAYS = 90
@@ -270,10 +265,8 @@ class VitaStripeEvent(models.Model):
         loses at most the event at hand, which stays pending (its lock
         vanishes with the transaction) for the next run, and each event
         starts from an empty cache, so the thousandth costs what the first
-        did. A paid invoice takes two of these transactions: one posts it
-        (its number stays locked until commit, so that one is kept short),
-        the next pays it. Without it (tests, which may not commit),
-        everything happens in this transaction. ``only_ids`` restricts the queue to these
+        did. Without it (tests, which may not commit), everything happens
+        in this transaction. ``only_ids`` restricts the queue to these
         events (tests sharing a database)."""
         deadline = time.monotonic() + time_budget if time_budget else None
         handled = conflicts = 0
@@ -285,10 +278,7 @@ class VitaStripeEvent(models.Model):
                         event = self.with_env(self.env(cr=cr))._vita_claim_next(only_ids)
                     if not event:
                         break
-                    payment_due = event.with_context(vita_pay_after_commit=own_transactions)._vita_process()
-                if payment_due:
-                    with self.env.registry.cursor() as cr:
-                        payment_due.with_env(self.env(cr=cr))._vita_process_payment_due()
+                    event._vita_process()
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:
                 # The claim, or the commit, met another lane's update: the
                 # event stays pending and is taken again (fresh snapshot).
@@ -302,19 +292,6 @@ class VitaStripeEvent(models.Model):
             conflicts = 0
             handled += 1
         return handled
-
-    def _vita_process_payment_due(self):
-        """Handle again the events whose invoice was posted in the lane's
-        last transaction: each finds its invoice and pays it. Locked
-        first; an event another lane took after PAYMENT_LEASE is its."""
-        self.env.cr.execute(
-            SQL(
-                "SELECT id FROM vita_stripe_event WHERE id = ANY(%s) AND state = 'received'"
-                " FOR NO KEY UPDATE SKIP LOCKED",
-                self.ids,
-            )
-        )
-        self.browse(row[0] for row in self.env.cr.fetchall())._vita_process()
 
     def _vita_claim_next(self, only_ids=None):
         """The next pending event, locked for this transaction (see
@@ -406,10 +383,7 @@ class VitaStripeEvent(models.Model):
     def _vita_process(self):
         """Run each event's handler in a savepoint: a failing handler
         leaves no half-written data and marks the event failed (retried by
-        the cron), while the request still answers 2xx. Returns the events
-        whose invoice is posted and whose payment is due in the next
-        transaction (``vita_pay_after_commit``, the queue lanes)."""
-        payment_due = self.browse()
+        the cron), while the request still answers 2xx."""
         for event in self:
             handler = EVENT_HANDLERS.get(event.event_type)
             vals = {"attempts": event.attempts + 1, "processed_date": fields.Datetime.now(), "next_attempt": False}
@@ -432,15 +406,7 @@ class VitaStripeEvent(models.Model):
                 event.write(vals)
                 continue
             state, reason = outcome if isinstance(outcome, tuple) else (outcome, False)
-            if state == PAYMENT_DUE:
-                # Still pending (later events of its subscription wait), not
-                # an attempt, and held from the other lanes meanwhile.
-                lease = fields.Datetime.now() + PAYMENT_LEASE
-                event.write(dict(vals, state="received", attempts=event.attempts, next_attempt=lease))
-                payment_due |= event
-                continue
             event.write(dict(vals, state=state, error=reason))
-        return payment_due
 
     def _vita_conflict_vals(self, vals, error):
         """Another transaction was changing the same records (e.g. two
@@ -529,8 +495,8 @@ class VitaStripeEvent(models.Model):
         subscription = self._vita_invoice_subscription(stripe_invoice)
         if not subscription or stripe_invoice.get("status") != "paid":
             return "ignored"
-        move = subscription._vita_invoice_paid(stripe_invoice)
-        return PAYMENT_DUE if move.vita_stripe_payment_due else "processed"
+        subscription._vita_invoice_paid(stripe_invoice)
+        return "processed"
 
     def _handle_invoice_payment_failed(self, stripe_invoice):
         return self._vita_payment_problem(stripe_invoice, action_required=False)

@@ -132,14 +132,6 @@ class VitaSubscription(models.Model):
         stripe_id = stripe_invoice["id"]
         self._vita_lock_stripe_invoice(stripe_id)
         existing = self._vita_stripe_move(stripe_id)
-        if existing.vita_stripe_payment_due:
-            # Posted and committed by a queue lane, not paid yet (see
-            # _vita_book_stripe_invoice). The flag is cleared first: a
-            # transaction whose snapshot predates another's payment fails
-            # on that row (serialization) instead of paying twice.
-            existing.vita_stripe_payment_due = False
-            existing.flush_recordset(["vita_stripe_payment_due"])
-            self._vita_settle_stripe_invoice(existing, stripe_invoice)
         if existing:
             return existing
         return self._vita_book_once(stripe_id, self._vita_book_stripe_invoice, stripe_invoice)
@@ -170,23 +162,10 @@ class VitaSubscription(models.Model):
         )
         move._vita_match_stripe_amounts(stripe_invoice, self._vita_tax_amounts(stripe_invoice, move.currency_id))
         move.action_post()
-        if self.env.context.get("vita_pay_after_commit"):
-            # A queue lane commits the posted invoice, then pays it in a
-            # transaction of its own: posting locks the journal's next
-            # invoice number until commit, and the payment would double
-            # the time the other lanes wait for it. The event stays
-            # pending until then; a rerun pays (_vita_invoice_from_stripe).
-            move.vita_stripe_payment_due = True
-        else:
-            self._vita_settle_stripe_invoice(move, stripe_invoice)
-        return move
-
-    def _vita_settle_stripe_invoice(self, move, stripe_invoice):
-        """Pay ``move`` as Stripe was paid: what it collected, the credit
-        balance it applied, the credit notes it issued before payment."""
         move._vita_register_stripe_payment(stripe_invoice)
         if stripe_invoice.get("pre_payment_credit_notes_amount"):
             self._vita_book_pre_payment_credit_notes(move)
+        return move
 
     def _vita_invoice_vals(self, stripe_invoice):
         currency = self._vita_currency(stripe_invoice["currency"])
