@@ -171,6 +171,15 @@ class TestStatusTable(SubscriptionCase):
     def stripe_object(self, payload):
         return stripe.Subscription.construct_from(payload, "sk_test_x")
 
+    def test_first_billing_date_is_the_start_day_where_the_user_is(self):
+        """Started at 23:30 UTC: already the next day in Brussels, still
+        that day in New York (Odoo's today is the user's)."""
+        start = datetime.now(UTC).replace(hour=23, minute=30, second=0, microsecond=0) - timedelta(days=1)
+        for tz, day in (("Europe/Brussels", start.date() + timedelta(days=1)), ("America/New_York", start.date())):
+            subscription = self.prepare().with_context(tz=tz)
+            self._apply(subscription, start_date=int(start.timestamp()))
+            self.assertEqual(subscription.first_billing_date, day, tz)
+
     def test_future_with_billing_cycle_anchor_or_trial(self):
         later = int((datetime.now(UTC) + timedelta(days=10)).timestamp())
         subscription = self.prepare()
