@@ -12,8 +12,8 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL, mute_logger
 from odoo.tools.sql import create_index
 
+from .. import cron_wakeup
 from ..const import EVENT_HANDLERS
-from ..cron_wakeup import wake_cron_workers
 from ..stripe_gateway import StripeGateway
 from ..stripe_shapes import invoice_subscription_ref, stripe_id
 from .vita_subscription_refund import FAILED_REFUND_STATES
@@ -43,6 +43,9 @@ QUIET_CONFLICT_ATTEMPTS = 3
 # tells Odoo what remains (the job then runs again at once).
 QUEUE_LANES = 4
 QUEUE_TIME_BUDGET = 10  # seconds
+# A lane stops when its cron worker has less CPU time than this left
+# before Odoo's limit_time_cpu kills it (cron_wakeup.cpu_seconds_left).
+QUEUE_CPU_RESERVE = 10  # seconds
 # Handled events lose their payload after this many days (setting).
 PARAM_EVENT_RETENTION_DAYS = "vita_subscriptions.event_retention_days"
 DEFAULT_EVENT_RETENTION_DAYS = 90
@@ -215,7 +218,7 @@ class VitaStripeEvent(models.Model):
     def _vita_wake_cron_workers(self):
         """NOTIFY the sleeping cron workers (after commit), on a connection
         kept for it (see cron_wakeup.py)."""
-        wake_cron_workers(self.env)
+        cron_wakeup.wake_cron_workers(self.env)
 
     @api.model
     @tools.ormcache()
@@ -242,6 +245,14 @@ class VitaStripeEvent(models.Model):
         lanes run at once on several cron workers and servers: they share
         the queue through row locks. Each event is handled in a transaction
         of its own (see _vita_process_queue)."""
+        cpu_left = cron_wakeup.cpu_seconds_left()
+        if cpu_left is not None and cpu_left < QUEUE_CPU_RESERVE:
+            # Nearly out of this poll's CPU time (Odoo kills the worker at
+            # its limit, in the middle of an event): done for this poll, and
+            # triggered again for the next, which starts with a fresh limit.
+            _logger.info("Stripe event queue lane %s: CPU limit near, resumed at the next poll", lane)
+            self._vita_wake_queue(lane)
+            return 0
         handled = self._vita_process_queue(own_transactions=True, time_budget=QUEUE_TIME_BUDGET)
         # Counted now, not in the job's snapshot (taken when it started).
         with self.env.registry.cursor() as cr:
@@ -271,6 +282,9 @@ class VitaStripeEvent(models.Model):
         deadline = time.monotonic() + time_budget if time_budget else None
         handled = conflicts = 0
         while not deadline or time.monotonic() < deadline:
+            cpu_left = cron_wakeup.cpu_seconds_left() if own_transactions else None
+            if cpu_left is not None and cpu_left < QUEUE_CPU_RESERVE:
+                break  # see _cron_process_queue
             try:
                 with self.env.registry.cursor() if own_transactions else nullcontext(self.env.cr) as cr:
                     # An expected conflict: not an ERROR "bad query" in the log.

@@ -4,6 +4,7 @@ the cron lanes, which share the pending events through row locks."""
 import json
 import time
 from datetime import timedelta
+from types import SimpleNamespace
 from unittest.mock import patch
 
 import requests
@@ -11,6 +12,7 @@ import requests
 from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import HttpCase, tagged
 
+from .. import cron_wakeup
 from ..models import vita_stripe_event
 from ..models.vita_stripe_event import PARAM_EVENT_RETENTION_DAYS, QUEUE_LANES
 from . import stripe_payloads as payloads
@@ -59,6 +61,33 @@ class TestAcknowledgement(WebhookCase, HttpCase):
         with self.assertQueryCount(3):
             self.assertFalse(self.Event._vita_receive(stripe_event, payload), "duplicate")
         self.assertEqual(self.lane_triggers(), triggers + 1, "a duplicate wakes nothing")
+
+    def test_lane_near_the_cpu_limit_resumes_at_the_next_poll(self):
+        """A prefork cron worker is killed once it has spent limit_time_cpu
+        in one poll of the jobs: a lane near that stops between events and
+        triggers itself for the next poll, which has a fresh limit."""
+        stripe_event = seti_event()
+        record = self.Event._vita_receive(stripe_event, json.dumps(stripe_event))
+        triggers = self.lane_triggers()
+        with patch.object(cron_wakeup, "cpu_seconds_left", return_value=3.0):
+            self.assertEqual(self.Event._cron_process_queue(2), 0)
+            self.assertEqual(self.Event._vita_process_queue(own_transactions=True, only_ids=record.ids), 0)
+        self.env.invalidate_all()
+        self.assertEqual(record.state, "received", "left for the next poll")
+        self.assertEqual(self.lane_triggers(), triggers + 1, "the lane triggered again")
+        with patch.object(cron_wakeup, "cpu_seconds_left", return_value=45.0):
+            self.assertEqual(self.Event._vita_process_queue(own_transactions=True, only_ids=record.ids), 1)
+        self.env.invalidate_all()
+        self.assertEqual(record.state, "processed")
+
+    def test_cpu_left_is_read_from_the_process_limit(self):
+        self.assertIsNone(cron_wakeup.cpu_seconds_left(), "no limit outside prefork workers")
+        usage = SimpleNamespace(ru_utime=70.5, ru_stime=4.0)
+        with (
+            patch.object(cron_wakeup.resource, "getrlimit", return_value=(100, -1)),
+            patch.object(cron_wakeup.resource, "getrusage", return_value=usage),
+        ):
+            self.assertEqual(cron_wakeup.cpu_seconds_left(), 25.5)
 
     def test_handler_does_not_run_in_the_request(self):
         subscription = self.linked()
