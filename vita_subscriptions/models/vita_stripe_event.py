@@ -245,8 +245,7 @@ class VitaStripeEvent(models.Model):
         lanes run at once on several cron workers and servers: they share
         the queue through row locks. Each event is handled in a transaction
         of its own (see _vita_process_queue)."""
-        cpu_left = cron_wakeup.cpu_seconds_left()
-        if cpu_left is not None and cpu_left < QUEUE_CPU_RESERVE:
+        if _cpu_running_out():
             # Nearly out of this poll's CPU time (Odoo kills the worker at
             # its limit, in the middle of an event): done for this poll, and
             # triggered again for the next, which starts with a fresh limit.
@@ -282,8 +281,7 @@ class VitaStripeEvent(models.Model):
         deadline = time.monotonic() + time_budget if time_budget else None
         handled = conflicts = 0
         while not deadline or time.monotonic() < deadline:
-            cpu_left = cron_wakeup.cpu_seconds_left() if own_transactions else None
-            if cpu_left is not None and cpu_left < QUEUE_CPU_RESERVE:
+            if own_transactions and _cpu_running_out():
                 break  # see _cron_process_queue
             try:
                 with self.env.registry.cursor() if own_transactions else nullcontext(self.env.cr) as cr:
@@ -740,6 +738,13 @@ def _event_columns(event):
         "queue_key": _queue_key(data_object) or object_id,
     }
     return columns, problems
+
+
+def _cpu_running_out():
+    """Whether this cron worker is within QUEUE_CPU_RESERVE of Odoo's CPU
+    limit (never outside prefork workers: no limit)."""
+    left = cron_wakeup.cpu_seconds_left()
+    return left is not None and left < QUEUE_CPU_RESERVE
 
 
 def _queue_key(data_object):
