@@ -433,6 +433,17 @@ class TestPortalAccess(PortalCase):
         answer = self.json_call("/my/credit_card/setup_intent", {"csrf_token": self.csrf_token()})
         self.assertIn("Only the primary contact", answer["error"])
 
+    def test_credit_card_page_without_a_card(self):
+        stranger_company = self.stranger.partner_id.commercial_partner_id
+        stranger_company.property_product_pricelist = self.eur_pricelist
+        self.prepare(partner_id=stranger_company.id, contact_id=self.stranger.partner_id.id)
+        self.authenticate("vita_stranger", "vita_stranger")
+        page = self.url_open("/my/credit_card").text
+        self.assertIn("No card is saved yet", page)
+        self.assertIn("Add a card", page, "nothing to replace")
+        self.assertNotIn("Replace the card", page)
+        self.assertIn("o_vita_card_form", page)
+
     def test_card_of_another_customer_is_refused(self):
         self.subscribed(contact_id=self.contact.id)
         other = self.localstripe._post("customers", {"name": "Someone else"})
