@@ -86,3 +86,16 @@ def stripe_currency(env, code):
     if currency and not currency.active:
         currency.active = True
     return currency
+
+
+def reopen_wizard(wizard, title):
+    """The action that shows ``wizard`` again (a step done, its dialog
+    stays open on the new state)."""
+    return {
+        "type": "ir.actions.act_window",
+        "res_model": wizard._name,
+        "res_id": wizard.id,
+        "view_mode": "form",
+        "target": "new",
+        "name": title,
+    }

@@ -18,7 +18,7 @@ from odoo.exceptions import UserError
 from ..const import MODES, state_from_stripe
 from ..stripe_gateway import StripeGateway
 from ..stripe_shapes import item_price_id, single_item, subscription_items, subscription_tax_rate_ids
-from ..utils import stripe_date
+from ..utils import reopen_wizard, stripe_date
 
 _logger = logging.getLogger(__name__)
 
@@ -216,14 +216,7 @@ class VitaStripeImport(models.TransientModel):
         return Partner, "new"
 
     def _vita_reopen(self):
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "target": "new",
-            "name": self.env._("Import subscriptions from Stripe"),
-        }
+        return reopen_wizard(self, self.env._("Import subscriptions from Stripe"))
 
     # ------------------------------------------------------------------
     # Import

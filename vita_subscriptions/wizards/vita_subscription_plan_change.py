@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..utils import reopen_wizard
+
 
 class VitaSubscriptionPlanChange(models.TransientModel):
     """The back office's plan or quantity change of a subscribed record:
@@ -45,14 +47,7 @@ class VitaSubscriptionPlanChange(models.TransientModel):
         self.previewed = False
 
     def _vita_reopen(self):
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "target": "new",
-            "name": self.env._("Change plan"),
-        }
+        return reopen_wizard(self, self.env._("Change plan"))
 
     def action_preview(self):
         self.ensure_one()
