@@ -314,6 +314,13 @@ class TestEventHandling(WebhookCase):
             record.action_retry()
         self.assertEqual(record.state, "processed")
 
+    def test_event_views_show_the_stripe_account(self):
+        """With one Stripe account per company, the log tells which one
+        received each event."""
+        views = self.Event.get_views([(False, "list"), (False, "form")])["views"]
+        for kind in ("list", "form"):
+            self.assertIn('name="provider_id"', views[kind]["arch"], kind)
+
     def test_retry_is_for_managers_and_logged(self):
         record = self.receive({**event("invoice.paid", {"id": "in_retry"}), "data": "in_retry"})
         clerk = new_test_user(self.env, "vita_clerk_retry", groups="vita_subscriptions.group_subscription_user")
