@@ -22,6 +22,7 @@
         "wizards/vita_subscription_plan_change_views.xml",
         "views/res_partner_views.xml",
         "views/account_move_views.xml",
+        "views/account_move_templates.xml",
         "views/account_payment_views.xml",
         "views/vita_stripe_plan_views.xml",
         "views/vita_stripe_tax_rate_views.xml",

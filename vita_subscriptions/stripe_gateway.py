@@ -20,6 +20,7 @@ import stripe
 from odoo.exceptions import UserError
 
 from .const import PARAM_STRIPE_API_BASE
+from .errors import StripeFailure
 
 _logger = logging.getLogger(__name__)
 
@@ -124,48 +125,52 @@ class StripeGateway:
 
     @contextmanager
     def _errors_as_user_errors(self, operation, refusal_hint=None):
-        """Stripe exceptions become messages a user can act on.
+        """Stripe exceptions become messages a user can act on: a
+        :class:`StripeFailure` with the clerk's message and the customer's.
 
         The messages are ours: Stripe's own text may quote part of the key.
         ``refusal_hint`` says what to do when Stripe refuses the request.
         """
+        later = self.env._("The payment service is not available right now. Please try again in a few minutes.")
         try:
             yield
         except stripe.CardError as error:
             self._log(operation, error)
-            raise UserError(self.env._("The card cannot be used: %s", self.decline_reason(error))) from None
+            message = self.env._("The card cannot be used: %s", self.decline_reason(error))
+            raise StripeFailure(message, self.env._("%s Please try another card.", message)) from None
         except stripe.AuthenticationError as error:
             self._log(operation, error)
-            raise UserError(
-                self.env._("Stripe refused the API key. Check the secret key of the Stripe payment provider.")
+            raise StripeFailure(
+                self.env._("Stripe refused the API key. Check the secret key of the Stripe payment provider."), later
             ) from None
         except stripe.PermissionError as error:
             self._log(operation, error)
-            raise UserError(
-                self.env._("The Stripe API key is not allowed to do this. Use a secret key with full access.")
+            raise StripeFailure(
+                self.env._("The Stripe API key is not allowed to do this. Use a secret key with full access."), later
             ) from None
         except stripe.RateLimitError as error:
             self._log(operation, error)
-            raise UserError(
-                self.env._("Stripe is receiving too many requests. Please try again in a minute.")
+            raise StripeFailure(
+                self.env._("Stripe is receiving too many requests. Please try again in a minute."), later
             ) from None
         except stripe.APIConnectionError as error:
             self._log(operation, error)
-            raise UserError(
-                self.env._("Stripe could not be reached. Check the network connection and try again.")
+            raise StripeFailure(
+                self.env._("Stripe could not be reached. Check the network connection and try again."), later
             ) from None
         except stripe.IdempotencyError as error:
             self._log(operation, error)
-            raise UserError(
-                self.env._("Stripe already received this request with other values. Please try again tomorrow.")
+            raise StripeFailure(
+                self.env._("Stripe already received this request with other values. Please try again tomorrow."), later
             ) from None
         except stripe.StripeError as error:
             self._log(operation, error)
-            raise UserError(self._refusal_message(error, refusal_hint)) from None
+            raise StripeFailure(self._refusal_message(error, refusal_hint), later) from None
 
     def _refusal_message(self, error, hint=None):
         """What Stripe answered (HTTP status, Stripe's error code and, for a
-        request Stripe found invalid, its explanation), then what to do."""
+        request Stripe found invalid, its explanation), then what to do.
+        A 5xx is Stripe's own failure, not a refusal."""
         answer = self.env._(
             "Stripe answered HTTP %(status)s, error code “%(code)s”",
             status=error.http_status or "—",
@@ -173,6 +178,10 @@ class StripeGateway:
         )
         if isinstance(error, stripe.InvalidRequestError) and error.user_message:
             answer = f"{answer}: {error.user_message}"
+        if (error.http_status or 0) >= 500:
+            return self.env._(
+                "Stripe failed to handle the request (%(answer)s). Please try again later.", answer=answer
+            )
         return self.env._(
             "Stripe refused the request (%(answer)s). %(hint)s",
             answer=answer,

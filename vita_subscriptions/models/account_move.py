@@ -1,6 +1,6 @@
 import logging
 
-from odoo import Command, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 from ..utils import from_stripe_amount, stripe_date, to_stripe_amount
@@ -30,6 +30,13 @@ class AccountMove(models.Model):
             "This Stripe invoice already has an Odoo invoice.",
         ),
     ]
+
+    @api.depends("vita_stripe_invoice_id")
+    def _compute_display_qr_code(self):
+        """No bank-transfer QR code on an invoice Stripe collects."""
+        result = super()._compute_display_qr_code()
+        self.filtered("vita_stripe_invoice_id").display_qr_code = False
+        return result
 
     def _vita_match_stripe_amounts(self, stripe_invoice, tax_amounts):
         """Make untaxed amount, tax per rate and total what Stripe charged,

@@ -3,7 +3,7 @@ from unittest.mock import patch
 
 from psycopg2 import errors as pg_errors
 
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import format_date
 
 from ..utils import stripe_date
@@ -296,10 +296,40 @@ class TestPaidInvoice(WebhookCase):
         move = self.paid(subscription, invoice(subscription.stripe_subscription_id, [invoice_line(2500)], total=2500))
         self.assertIn(self.customer, move.message_partner_ids)
 
+    def test_invoice_says_stripe_collects_it_in_the_customers_language(self):
+        """A customer with 30-day terms and a bank account on file: the
+        invoice Stripe collects has neither (due the day it is issued),
+        says it is paid through Stripe with Stripe's page, and its line
+        periods are written as the customer reads dates."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.customer.write(
+            {
+                "lang": "fr_FR",
+                "property_payment_term_id": self.env.ref("account.account_payment_term_30days").id,
+            }
+        )
+        self.env["res.partner.bank"].create({"partner_id": self.env.company.partner_id.id, "acc_number": "FR76 VITA"})
+        subscription = self.linked()
+        line = invoice_line(2500)
+        line["period"] = {"start": 1767268800, "end": 1769947200}  # 2026-01-01 → 2026-02-01, 12:00 UTC
+        url = "https://invoice.stripe.com/i/acct_x/test_vita"
+        move = self.paid(
+            subscription, invoice(subscription.stripe_subscription_id, [line], total=2500, hosted_invoice_url=url)
+        )
+        self.assertFalse(move.invoice_payment_term_id)
+        self.assertEqual(move.invoice_date_due, move.invoice_date)
+        self.assertFalse(move.partner_bank_id)
+        self.assertIn("01/01/2026 – 01/02/2026", move.invoice_line_ids.name)
+        html = self.env["ir.actions.report"]._render_qweb_html("account.report_invoice", move.ids)[0].decode()
+        self.assertIn("Paid through Stripe", html)
+        self.assertIn(url, html)
+        self.assertNotIn("Payment Communication", html)
+        self.assertNotIn("FR76 VITA", html)
+
 
 @tagged("post_install", "-at_install")
 class TestFailedPayment(WebhookCase):
-    def fail(self, subscription, event_type, status):
+    def deliver_failure(self, subscription, event_type, status):
         stripe_subscription = payloads.subscription(subscription_id=subscription.stripe_subscription_id, status=status)
         path = ("GET", f"/v1/subscriptions/{subscription.stripe_subscription_id}")
         stripe_invoice = invoice(subscription.stripe_subscription_id, [invoice_line(2500)], total=2500, status="open")
@@ -313,7 +343,7 @@ class TestFailedPayment(WebhookCase):
 
     def test_payment_failed(self):
         subscription = self.linked(contact_id=self.contact.id)
-        self.fail(subscription, "invoice.payment_failed", "past_due")
+        self.deliver_failure(subscription, "invoice.payment_failed", "past_due")
         self.assertEqual(subscription.state, "past_due")
         message = self.last_email(subscription)
         self.assertIn(self.contact, message.partner_ids)
@@ -322,13 +352,24 @@ class TestFailedPayment(WebhookCase):
         self.assertEqual(len(activity), 1)
         self.assertEqual(activity.user_id, subscription.user_id)
         # Stripe retries and fails again: another e-mail, still one activity.
-        self.fail(subscription, "invoice.payment_failed", "unpaid")
+        self.deliver_failure(subscription, "invoice.payment_failed", "unpaid")
         self.assertEqual(subscription.state, "unpaid")
         self.assertEqual(len(subscription.activity_ids), 1)
 
+    def test_notes_of_a_webhook_are_in_the_responsibles_language(self):
+        """The queue runs without a language; what it writes for the back
+        office is in the language of the one who reads it."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["vita_subscriptions"], ["fr_FR"])
+        responsible = new_test_user(self.env, "vita_fr_clerk", groups="vita_subscriptions.group_subscription_user")
+        responsible.lang = "fr_FR"
+        subscription = self.linked(contact_id=self.contact.id, user_id=responsible.id)
+        self.deliver_failure(subscription, "invoice.payment_failed", "past_due")
+        self.assertEqual(subscription.activity_ids.summary, "Échec du paiement")
+
     def test_action_required_links_to_the_hosted_invoice(self):
         subscription = self.linked(contact_id=self.contact.id)
-        stripe_invoice = self.fail(subscription, "invoice.payment_action_required", "past_due")
+        stripe_invoice = self.deliver_failure(subscription, "invoice.payment_action_required", "past_due")
         message = self.last_email(subscription)
         self.assertIn(self.contact, message.partner_ids)
         self.assertIn(stripe_invoice["hosted_invoice_url"], message.body)
@@ -356,7 +397,7 @@ class TestFailedPayment(WebhookCase):
 
     def test_payment_closes_the_payment_failed_activity(self):
         subscription = self.linked(contact_id=self.contact.id)
-        stripe_invoice = self.fail(subscription, "invoice.payment_failed", "past_due")
+        stripe_invoice = self.deliver_failure(subscription, "invoice.payment_failed", "past_due")
         self.assertEqual(len(subscription.activity_ids), 1)
         stripe_subscription = payloads.subscription(subscription_id=subscription.stripe_subscription_id)
         path = ("GET", f"/v1/subscriptions/{subscription.stripe_subscription_id}")

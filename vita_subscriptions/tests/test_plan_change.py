@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 import stripe
 
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 from odoo.tools import html2plaintext
 
 from ..const import PARAM_PRORATION
@@ -199,6 +199,13 @@ class TestPlanChange(PlanChangeCase):
             self.url(subscription, "/plan_preview"), {"plan_id": self.plan_yearly.id, "quantity": 2}
         )
         self.assertIn("session expired", answer["error"])
+
+    def test_dialog_starts_at_the_current_plan_and_quantity(self):
+        subscription = self.subscribed(quantity=3)
+        action = subscription.action_change_plan()
+        # As the web client opens it: default_get then onchange.
+        with Form(self.env[action["res_model"]].with_context(**action["context"])) as dialog:
+            self.assertEqual((dialog.plan_id, dialog.quantity), (self.plan_monthly, 3))
 
     def test_back_office_previews_then_applies(self):
         subscription = self.subscribed()

@@ -16,6 +16,7 @@ class VitaSubscriptionCancel(models.TransientModel):
         help="At the end of the billing period: the customer keeps the service until then and you may still "
         "reactivate it. Now: Stripe stops billing at once; this cannot be undone.",
     )
+    next_billing_date = fields.Date(related="subscription_id.next_billing_date", string="Ends on")
     reason_id = fields.Many2one("vita.cancellation.reason", help="Sent to Stripe with the cancellation.")
     comment = fields.Text(help="The customer's own words, if any; sent to Stripe with the reason.")
 

@@ -23,7 +23,9 @@ class VitaSubscriptionPlanChange(models.TransientModel):
         required=True,
         domain="[('mode', '=', mode), ('currency_id', '=', currency_id), ('company_id', '=', company_id)]",
     )
-    quantity = fields.Integer("New quantity", required=True, default=1)
+    # No field default: it would win over the subscription's quantity in
+    # default_get (super() fills field defaults before our setdefault).
+    quantity = fields.Integer("New quantity", required=True)
     # Stripe's preview of the change shown above, and for what.
     previewed = fields.Boolean(readonly=True)
     amount_now = fields.Monetary("Charged now", readonly=True)

@@ -142,12 +142,12 @@ tours.add("vita_portal_cancel_reactivate_tour", {
             { content: "Cancel", trigger: ".o_vita_cancel", run: "click" },
             { content: "At period end is proposed", trigger: "#o_vita_when_end:checked" },
             { content: "Confirm", trigger: ".o_vita_cancel_confirm:visible", run: "click" },
-            { content: "Ends at period end", trigger: ".o_vita_cancel_pending" },
+            { content: "Ends at period end", trigger: ".o_vita_state[data-ending]:contains('Ends on')" },
             { content: "Told", trigger: ".o_vita_portal_message:contains('ends at the end of the billing period')" },
             { content: "Reactivate", trigger: ".o_vita_reactivate", run: "click" },
             { content: "Running again", trigger: ".o_vita_cancel:contains('Cancel subscription')" },
             { content: "Told", trigger: ".o_vita_portal_message:contains('active again')" },
-            { trigger: "body:not(:has(.o_vita_cancel_pending))" },
+            { trigger: "body:not(:has(.o_vita_state[data-ending]))" },
         ]),
 });
 
