@@ -3,6 +3,7 @@
 # company's Stripe provider on its last line.
 import os
 import secrets
+from datetime import date
 
 import requests
 
@@ -48,28 +49,31 @@ if french.active and company.vita_terms:
 env.cr.commit()
 
 # Two demo customers subscribe with a test card, so the back office shows
-# running subscriptions (one of them cancelled at the end of its period).
+# running subscriptions: Deco Addict's card expires at the end of this month,
+# before its next renewal (a renewal at risk); Ready Mat's subscription is
+# cancelled at the end of its period. Their first billing date, first
+# invoice and MRR history all start today.
 stripe = requests.Session()
 stripe.auth = (os.environ["VITA_SECRET_KEY"], "")
-card_data = {
-    "type": "card",
-    "card[number]": "4242424242424242",
-    "card[exp_month]": 12,
-    "card[exp_year]": 2034,
-    "card[cvc]": "123",
-}
-for xmlid, cancel_at_period_end in (
-    ("vita_subscriptions.demo_subscription_deco_addict", False),
-    ("vita_subscriptions.demo_subscription_ready_mat", True),
+today = date.today()
+for xmlid, cancel_at_period_end, (exp_month, exp_year) in (
+    ("vita_subscriptions.demo_subscription_deco_addict", False, (today.month, today.year)),
+    ("vita_subscriptions.demo_subscription_ready_mat", True, (12, 2034)),
 ):
     subscription = env.ref(xmlid, raise_if_not_found=False)
     if not subscription or subscription.state != "not_subscribed":
         continue
-    gateway = subscription._vita_gateway()
-    customer_id = subscription.partner_id._vita_stripe_customer(gateway)
+    card_data = {
+        "type": "card",
+        "card[number]": "4242424242424242",
+        "card[exp_month]": exp_month,
+        "card[exp_year]": exp_year,
+        "card[cvc]": "123",
+    }
     card = stripe.post(f"{os.environ['VITA_STRIPE_URL']}/v1/payment_methods", data=card_data, timeout=10).json()
-    gateway.make_default_card(customer_id, card["id"])
-    subscription._vita_stripe_subscribe()
+    # The customer's path with a new card: the card that paid becomes the
+    # default, and its expiry is kept (renewals at risk).
+    subscription._vita_portal_subscribe(card["id"])
     if cancel_at_period_end:
         subscription.action_cancel_at_period_end()
     # Odoo is not serving yet, so the webhooks of this payment are lost: the

@@ -40,7 +40,6 @@
     ],
     "demo": [
         "demo/vita_subscription_demo.xml",
-        "demo/vita_mrr_change_demo.xml",
     ],
     "assets": {
         "web.assets_frontend": [

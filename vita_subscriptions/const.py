@@ -86,6 +86,21 @@ STRIPE_STATUS_STATES = {
 }
 
 
+# Every status Stripe documents for a subscription, as users read it (the
+# import wizard lists Stripe subscriptions before Odoo has a state for them).
+# https://docs.stripe.com/api/subscriptions/object#subscription_object-status
+STRIPE_SUBSCRIPTION_STATUSES = [
+    ("incomplete", "Incomplete (first payment pending)"),
+    ("incomplete_expired", "Expired before the first payment"),
+    ("trialing", "Trial"),
+    ("active", "Active"),
+    ("past_due", "Past due"),
+    ("canceled", "Cancelled"),
+    ("unpaid", "Unpaid"),
+    ("paused", "Paused (trial ended without a card)"),
+]
+
+
 def state_from_stripe(status, first_billing_ahead):
     """Odoo state for a Stripe status, or None when the status is unknown."""
     states = STRIPE_STATUS_STATES.get(status)
@@ -107,7 +122,7 @@ MRR_MOVEMENTS = [
     ("contraction", "Contraction"),
     ("churn", "Churn"),
     ("reactivation", "Reactivation"),
-    ("fx", "Exchange rate"),
+    ("fx", "Exchange-rate effect"),
 ]
 
 # Stripe's cancellation feedback codes.

@@ -4,12 +4,19 @@ from odoo.tools import SQL
 from ..const import MRR_MOVEMENTS
 
 REPORT_MONTHS = 24
+# Snapshots, not flows: a group of months starts with the MRR (and the
+# subscriptions) at the start of its first month and ends with the MRR at
+# the end of its last month; summing them over months would count the same
+# revenue once per month.
+FIRST_MONTH_SNAPSHOTS = ("mrr_start", "subscriptions_start")
+LAST_MONTH_SNAPSHOTS = ("mrr_end",)
 
 
 class VitaMrrReport(models.Model):
     """MRR per subscription and month over the last 24 months, read from the
-    MRR history: start, movements by type, end. For every row, hence for
-    every grouping, MRR at start + movements = MRR at end."""
+    MRR history: start, movements by type, end. For every row, and for every
+    group (its first month's start + its movements = its last month's end),
+    MRR at start + movements = MRR at end."""
 
     _name = "vita.mrr.report"
     _description = "Recurring revenue report"
@@ -29,7 +36,7 @@ class VitaMrrReport(models.Model):
     contraction = fields.Monetary(readonly=True)
     churn = fields.Monetary(readonly=True)
     reactivation = fields.Monetary(readonly=True)
-    fx = fields.Monetary("Exchange rate", readonly=True)
+    fx = fields.Monetary("Exchange-rate effect", readonly=True)
     mrr_end = fields.Monetary("MRR at end", readonly=True)
     subscriptions_start = fields.Integer("Subscriptions at start", readonly=True)
     churned_count = fields.Integer("Logo churn", readonly=True, help="Subscriptions that stopped bringing revenue.")
@@ -110,7 +117,11 @@ class VitaMrrReport(models.Model):
         self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()))
 
     def _read_group_select(self, aggregate_spec, query):
-        """Churn rates of a group are ratios of the group's totals."""
+        """Snapshots of a group are those of its first or last month; churn
+        rates of a group are ratios of the group's totals."""
+        fname, _sep, func = aggregate_spec.partition(":")
+        if func == "sum" and fname in FIRST_MONTH_SNAPSHOTS + LAST_MONTH_SNAPSHOTS:
+            return self._vita_snapshot_sql(fname, query, last=fname in LAST_MONTH_SNAPSHOTS)
 
         def total(*names):
             return SQL("SUM(%s)", SQL(" + ").join(self._field_to_sql(self._table, name, query) for name in names))
@@ -122,3 +133,18 @@ class VitaMrrReport(models.Model):
         else:
             return super()._read_group_select(aggregate_spec, query)
         return SQL("COALESCE(100.0 * %s / NULLIF(%s, 0), 0)", lost, base)
+
+    def _vita_snapshot_sql(self, fname, query, last):
+        """The sum of ``fname`` over the group's rows of its first (or last)
+        month. The aggregates inside the subquery take only the outer
+        query's columns, so PostgreSQL computes them over the group."""
+        month = self._field_to_sql(self._table, "month", query)
+        value = self._field_to_sql(self._table, fname, query)
+        return SQL(
+            """(SELECT COALESCE(SUM(snapshot.value), 0)
+                  FROM UNNEST(ARRAY_AGG(%s), ARRAY_AGG(%s)) AS snapshot(month, value)
+                 WHERE snapshot.month = %s)""",
+            month,
+            value,
+            SQL("MAX(%s)", month) if last else SQL("MIN(%s)", month),
+        )

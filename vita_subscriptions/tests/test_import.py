@@ -1,6 +1,8 @@
 from datetime import timedelta
 from unittest.mock import patch
 
+import stripe
+
 from odoo import fields
 from odoo.tests import tagged
 
@@ -184,6 +186,73 @@ class TestImportFromStripe(WebhookCase):
         self.assertEqual(line._vita_import(wizard._vita_gateway()), record)
         self.assertEqual(len(self.imported(subscription["id"])), 1)
         self.assertEqual(self.env["res.partner"].search_count([("email", "=", customer["email"])]), partners)
+
+    def test_nothing_to_import_is_said(self):
+        """Load with every Stripe subscription already in Odoo: a sentence,
+        not an empty grid (the list is narrowed to this test's Stripe
+        subscriptions, as if the account held only them)."""
+        customer = self.stripe_customer("Known", f"{unique('known')}@example.com")
+        known = self.stripe_subscription(customer["id"])
+        wizard, _lines = self.load([known["id"]])
+        wizard.action_import()
+        self.assertTrue(self.imported(known["id"]))
+        expired = stripe.Subscription.construct_from(
+            {**known, "id": unique("sub"), "status": "incomplete_expired"}, "sk_test_x"
+        )
+        everything = StripeGateway.list_subscriptions_with_customers
+
+        def account_of(*extra):
+            return patch.object(
+                StripeGateway,
+                "list_subscriptions_with_customers",
+                autospec=True,
+                side_effect=lambda gateway: [s for s in everything(gateway) if s.id == known["id"]] + list(extra),
+            )
+
+        again = self.env["vita.stripe.import"].create({})
+        with account_of():
+            again.action_load()
+        self.assertFalse(again.line_ids)
+        self.assertEqual(
+            again.summary, "Nothing to import: every Stripe subscription of this account is already in Odoo."
+        )
+        with account_of(expired):
+            again.action_load()
+        self.assertFalse(again.line_ids)
+        self.assertIn("except 1 that expired before their first payment", again.summary)
+        again.include_incomplete_expired = True
+        with account_of(expired):
+            again.action_load()
+        self.assertEqual(again.line_ids.stripe_subscription_id, expired.id)
+        self.assertFalse(again.summary)
+
+    def test_stripe_status_shown_in_words(self):
+        """Every status Stripe documents has a label users read (and
+        translators translate); one Stripe adds later is named in the reason."""
+        # https://docs.stripe.com/api/subscriptions/object#subscription_object-status
+        labels = dict(self.env["vita.stripe.import.line"]._fields["stripe_status"]._description_selection(self.env))
+        self.assertEqual(
+            labels,
+            {
+                "incomplete": "Incomplete (first payment pending)",
+                "incomplete_expired": "Expired before the first payment",
+                "trialing": "Trial",
+                "active": "Active",
+                "past_due": "Past due",
+                "canceled": "Cancelled",
+                "unpaid": "Unpaid",
+                "paused": "Paused (trial ended without a card)",
+            },
+        )
+        customer = self.stripe_customer("Status", f"{unique('status')}@example.com")
+        subscription = self.stripe_subscription(customer["id"])
+        _wizard, lines = self.load([subscription["id"]])
+        self.assertEqual(lines[subscription["id"]].stripe_status, "active")
+        newer = {**subscription, "id": unique("sub"), "status": "on_hold"}
+        with self.recorded_stripe({("GET", "/v1/subscriptions"): listed("/v1/subscriptions", [newer])}):
+            _wizard, lines = self.load([newer["id"]])
+        self.assertFalse(lines[newer["id"]].stripe_status)
+        self.assertIn("on_hold", lines[newer["id"]].reason)
 
     def test_several_items_tiered_and_metered_are_refused(self):
         customer = {"id": unique("cus"), "object": "customer", "name": "Dashboard", "email": None, "metadata": {}}

@@ -196,8 +196,10 @@ class TestTwoStripeAccounts(WebhookCase, HttpCase):
         failed_a, failed_b = (
             settings(company).vita_webhook_failed_count for company in (self.company_a, self.company_b)
         )
-        unhandled = event("charge.dispute.funds_withdrawn", {"id": unique("dp"), "object": "dispute"})
-        self.Event._vita_receive(unhandled, json.dumps(unhandled), provider=self.provider_b).state = "failed"
+        # An event Stripe sent malformed is recorded failed (an unknown type would be ignored).
+        malformed = {**event("invoice.paid", {"id": unique("in"), "object": "invoice"}), "data": "in_x"}
+        failed = self.Event._vita_receive(malformed, json.dumps(malformed), provider=self.provider_b)
+        self.assertEqual(failed.state, "failed")
         self.assertEqual(settings(self.company_b).vita_webhook_failed_count, failed_b + 1)
         self.assertEqual(settings(self.company_a).vita_webhook_failed_count, failed_a)
 

@@ -6,7 +6,6 @@ from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
-from ..const import MRR_ZERO_STATES, STATE_SELECTION
 from . import stripe_payloads as payloads
 from .common import SubscriptionCase, VitaCase
 
@@ -129,11 +128,24 @@ class TestMrr(RevenueCase):
         self.assertAlmostEqual(subscription.mrr, 80.0, places=2)
 
     def test_zero_unless_running_and_past_due_unpaid_counted(self):
-        subscription = self.running()
-        for state, _label in STATE_SELECTION:
+        # Each state as Stripe's status first brings it onto a prepared subscription.
+        expected = {
+            "future": 100.0,
+            "active": 100.0,
+            "past_due": 100.0,
+            "unpaid": 100.0,
+            "incomplete": 0.0,
+            "incomplete_expired": 0.0,
+            "canceled": 0.0,
+        }
+        for state, mrr in expected.items():
             with self.subTest(state=state):
+                subscription = self.env["vita.subscription"].create(
+                    {"name": state, "partner_id": self.customer.id, "plan_id": self.plans["monthly"].id}
+                )
+                self.assertEqual(subscription.mrr, 0.0, "not subscribed")
                 stripe_state(subscription, state)
-                self.assertEqual(subscription.mrr, 0.0 if state in MRR_ZERO_STATES else 100.0)
+                self.assertEqual(subscription.mrr, mrr)
 
     def test_stored_and_searchable_follows_plan_quantity_state(self):
         subscription = self.running()
@@ -294,6 +306,13 @@ class TestRevenueReport(RevenueCase):
         )
         return {month: values for month, *values in groups}
 
+    def total(self, measures, domain=()):
+        """One group over every row of the domain, as the pivot's Total."""
+        [values] = self.env["vita.mrr.report"]._read_group(
+            [("subscription_id", "in", self.subscriptions.ids), *domain], [], measures
+        )
+        return [float(value) for value in values]
+
     def test_months_tie_out_on_the_fixture(self):
         measures = ["mrr_start:sum", "new:sum", "expansion:sum", "contraction:sum", "churn:sum"]
         measures += ["reactivation:sum", "fx:sum", "mrr_end:sum", "churned_count:sum"]
@@ -313,6 +332,35 @@ class TestRevenueReport(RevenueCase):
         for month, (start, *movements, end, _churned) in report.items():
             with self.subTest(month=month):
                 self.assertAlmostEqual(start + sum(movements), end, places=2)
+
+    def test_snapshots_of_a_group_are_its_first_and_last_months(self):
+        """MRR at start is the first month's, MRR at end the last month's,
+        movements are summed: start + movements = end for any group."""
+        measures = ["mrr_start:sum", "new:sum", "expansion:sum", "contraction:sum", "churn:sum"]
+        measures += ["reactivation:sum", "fx:sum", "mrr_end:sum", "subscriptions_start:sum"]
+        # Every month (M-5 … M): starts at M-5 with nothing, ends at M with 220, not six times 220.
+        self.assertEqual(self.total(measures), [0, 350, 70, -120, -200, 120, 0, 220, 0])
+        # M-4 … M-2: starts at M-4 (A 100 + B 200), ends at M-2 (B 100).
+        window = [("month", ">=", self.month(-4)), ("month", "<=", self.month(-2))]
+        self.assertEqual(self.total(measures, window), [300, 50, 70, -120, -200, 0, 0, 100, 2])
+        # By subscription, every month: each its own first and last month (C's is M-4).
+        groups = self.env["vita.mrr.report"]._read_group(
+            [("subscription_id", "in", self.subscriptions.ids)], ["subscription_id"], ["mrr_start:sum", "mrr_end:sum"]
+        )
+        a, b, c = self.subscriptions
+        self.assertEqual({s: (start, end) for s, start, end in groups}, {a: (0, 120), b: (0, 100), c: (0, 0)})
+
+    def test_pivot_shows_the_currency_and_names_the_exchange_rate_effect(self):
+        report = self.env["vita.mrr.report"]
+        arch = report.get_views([(False, "pivot")])["views"]["pivot"]["arch"]
+        self.assertIn('<field name="currency_id" type="col"/>', arch)
+        groups = report._read_group(
+            [("subscription_id", "in", self.subscriptions.ids)], ["currency_id"], ["mrr_end:sum"]
+        )
+        self.assertEqual(groups, [(self.company_currency, 220.0)])
+        self.assertEqual(report._fields["fx"].string, "Exchange-rate effect")
+        for name in ("mrr_start", "fx", "mrr_end"):
+            self.assertEqual(report._fields[name].type, "monetary", name)
 
     def test_churn_rates_are_ratios_of_the_month(self):
         report = self.by_month(["revenue_churn_rate:avg", "logo_churn_rate:avg"])

@@ -1,3 +1,5 @@
+import json
+
 from psycopg2 import IntegrityError
 
 from odoo import fields
@@ -5,9 +7,10 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import convert_file, mute_logger
 
-from ..const import HANDLED_EVENT_TYPES
+from ..const import EVENT_HANDLERS, HANDLED_EVENT_TYPES
 from ..stripe_gateway import API_VERSION
 from .common import VitaCase
+from .webhook_common import event
 
 WEBHOOK_ENDPOINT = {
     "id": "we_1QvitaRecorded",
@@ -92,13 +95,17 @@ class TestSettings(VitaCase):
     def test_webhook_health_in_the_settings_form(self):
         """The form computes its values through onchange, as the web client does."""
         Event = self.env["vita.stripe.event"]
-        Event._vita_receive({"id": "evt_health_1", "type": "unknown.type", "created": 1764000000}, "{}")
-        failed = Event._vita_receive({"id": "evt_health_2", "type": "unknown.type"}, "{}")
-        failed.state = "failed"
         spec = {"company_id": {}, "vita_webhook_last_event": {}, "vita_webhook_failed_count": {}}
+        failed_before = self.env["res.config.settings"].onchange({}, [], spec)["value"]["vita_webhook_failed_count"]
+        received = event("customer.created", {"id": "cus_health", "object": "customer"}, created=1764000000)
+        Event._vita_receive(received, json.dumps(received))
+        # An event Odoo cannot read is recorded failed (an unknown type is ignored, never failed).
+        malformed = {**event("invoice.paid", {"id": "in_health", "object": "invoice"}), "data": "in_x"}
+        failed = Event._vita_receive(malformed, json.dumps(malformed))
+        self.assertEqual(failed.state, "failed")
         values = self.env["res.config.settings"].onchange({}, [], spec)["value"]
         self.assertEqual(fields.Datetime.to_datetime(values["vita_webhook_last_event"]), failed.create_date)
-        self.assertGreaterEqual(values["vita_webhook_failed_count"], 1)
+        self.assertEqual(values["vita_webhook_failed_count"], failed_before + 1)
 
     def test_portal_toggle_survives_module_update(self):
         """Off deletes the parameter; on creates it again; a module update
@@ -123,7 +130,20 @@ class TestSettings(VitaCase):
         params = first["params"]
         self.assertEqual(params["url"], "https://erp.example.com/vita_subscriptions/webhook/Key1234567890Key")
         sent_events = [value for name, value in sorted(params.items()) if name.startswith("enabled_events[")]
-        self.assertEqual(sorted(sent_events), sorted(HANDLED_EVENT_TYPES))
+        # Exactly the types a handler exists for: none Odoo would only ignore, none missing.
+        Event = self.env["vita.stripe.event"]
+        handled = {
+            event_type for event_type, method in EVENT_HANDLERS.items() if callable(getattr(Event, method, None))
+        }
+        self.assertEqual(len(sent_events), len(set(sent_events)), "each type once")
+        self.assertEqual(set(sent_events), handled)
+        money_and_status = {
+            "invoice.paid",
+            "invoice.payment_failed",
+            "customer.subscription.updated",
+            "charge.refunded",
+        }
+        self.assertLessEqual(money_and_status, handled)
         self.assertEqual(params["api_version"], API_VERSION)
         self.assertTrue(first["headers"]["Idempotency-Key"].startswith("vita-"))
         self.assertEqual(first["headers"]["Idempotency-Key"], second["headers"]["Idempotency-Key"])

@@ -8,7 +8,7 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
-from ..const import PARAM_PRORATION, STRIPE_STATUS_STATES, state_from_stripe
+from ..const import PARAM_PRORATION, state_from_stripe
 from . import stripe_payloads as payloads
 from .common import SubscriptionCase
 
@@ -91,17 +91,18 @@ class TestSubscriptionRules(SubscriptionCase):
     def test_form_buttons_need_a_saved_record(self):
         arch = self.env["vita.subscription"].get_views([(False, "form")])["views"]["form"]["arch"]
         for button in ("action_send_email", "action_preview"):
-            for match in re.finditer(rf'<button name="{button}"[^>]*>', arch):
-                self.assertIn('invisible="not id', match.group(0))
+            tags = re.findall(rf'<button name="{button}"[^>]*>', arch)
+            self.assertTrue(tags, f"{button} is on the form")
+            for tag in tags:
+                self.assertIn('invisible="not id', tag)
 
-    def test_currency_falls_back_to_company(self):
+    def test_currency_of_the_pricelist_else_of_the_company(self):
+        self.assertEqual(self.prepare().currency_id, self.eur, "the customer's pricelist")
+        francs = self.env["res.company"].create({"name": "Francs only", "currency_id": self.env.ref("base.CHF").id})
+        self.env["product.pricelist"].search([]).active = False
         partner = self.env["res.partner"].create({"name": "No pricelist"})
-        partner.property_product_pricelist = False
-        subscription = self.env["vita.subscription"].new({"partner_id": partner.id})
-        self.assertEqual(
-            subscription.currency_id,
-            partner.property_product_pricelist.currency_id or self.env.company.currency_id,
-        )
+        subscription = self.env["vita.subscription"].new({"partner_id": partner.id, "company_id": francs.id})
+        self.assertEqual(subscription.currency_id.name, "CHF")
 
     def test_plan_currency_must_match_and_message_names_both(self):
         with self.assertRaisesRegex(ValidationError, "in USD but the customer is billed in EUR"):
@@ -150,20 +151,24 @@ class TestSubscriptionRules(SubscriptionCase):
 @tagged("post_install", "-at_install")
 class TestStatusTable(SubscriptionCase):
     def test_every_stripe_status(self):
-        expected = {
-            "active": ("future", "active"),
-            "trialing": ("future", "active"),
-            "past_due": ("past_due", "past_due"),
-            "unpaid": ("unpaid", "unpaid"),
+        """Each status Stripe documents, with the state it means while the
+        first billing date is ahead and once reached; paused has none (the
+        state is kept and the responsible user warned)."""
+        # https://docs.stripe.com/api/subscriptions/object#subscription_object-status
+        documented = {
             "incomplete": ("incomplete", "incomplete"),
             "incomplete_expired": ("incomplete_expired", "incomplete_expired"),
+            "trialing": ("future", "active"),
+            "active": ("future", "active"),
+            "past_due": ("past_due", "past_due"),
             "canceled": ("canceled", "canceled"),
+            "unpaid": ("unpaid", "unpaid"),
+            "paused": (None, None),
         }
-        self.assertEqual(STRIPE_STATUS_STATES, expected)
-        for status, (ahead, reached) in expected.items():
-            self.assertEqual(state_from_stripe(status, True), ahead)
-            self.assertEqual(state_from_stripe(status, False), reached)
-        self.assertIsNone(state_from_stripe("paused", False))
+        for status, (ahead, reached) in documented.items():
+            with self.subTest(status=status):
+                self.assertEqual(state_from_stripe(status, True), ahead)
+                self.assertEqual(state_from_stripe(status, False), reached)
 
     def _apply(self, subscription, **payload):
         subscription._vita_apply_stripe_subscription(self.stripe_object(payloads.subscription(**payload)))

@@ -15,7 +15,7 @@ from time import monotonic
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
-from ..const import MODES, state_from_stripe
+from ..const import MODES, STRIPE_SUBSCRIPTION_STATUSES, state_from_stripe
 from ..stripe_gateway import StripeGateway
 from ..stripe_shapes import item_price_id, single_item, subscription_items, subscription_tax_rate_ids
 from ..utils import reopen_wizard, stripe_date
@@ -80,12 +80,7 @@ class VitaStripeImport(models.TransientModel):
         """List the Stripe subscriptions unknown to Odoo, with proposals."""
         self.ensure_one()
         gateway = self._vita_gateway()
-        hidden = () if self.include_incomplete_expired else HIDDEN_STATUSES
-        stripe_subscriptions = [
-            subscription.to_dict()
-            for subscription in gateway.list_subscriptions_with_customers()
-            if subscription.status not in hidden
-        ]
+        stripe_subscriptions = [subscription.to_dict() for subscription in gateway.list_subscriptions_with_customers()]
         known = set(
             self.env["vita.subscription"]
             .sudo()
@@ -99,17 +94,30 @@ class VitaStripeImport(models.TransientModel):
             .mapped("stripe_subscription_id")
         )
         unknown = [s for s in stripe_subscriptions if s["id"] not in known]
-        plans = self._vita_plans_by_stripe_id(gateway, [s for s in unknown if not self._vita_shape_reason(s)])
+        hidden = () if self.include_incomplete_expired else HIDDEN_STATUSES
+        listed = [s for s in unknown if s.get("status") not in hidden]
+        plans = self._vita_plans_by_stripe_id(gateway, [s for s in listed if not self._vita_shape_reason(s)])
         self.line_ids.unlink()
         self.write(
             {
                 "mode": gateway.mode,
                 "state": "loaded",
-                "summary": False,
-                "line_ids": [Command.create(self._vita_line_vals(s, gateway, plans)) for s in unknown],
+                "summary": self._vita_nothing_to_import_message(hidden_count=len(unknown)) if not listed else False,
+                "line_ids": [Command.create(self._vita_line_vals(s, gateway, plans)) for s in listed],
             }
         )
         return self._vita_reopen()
+
+    def _vita_nothing_to_import_message(self, hidden_count):
+        """Said instead of an empty list, which reads as "did Load work?"."""
+        if hidden_count:
+            return self.env._(
+                "Nothing to import: every Stripe subscription of this account is already in Odoo, except "
+                "%s that expired before their first payment (tick “Include expired incomplete "
+                "subscriptions” to list them).",
+                hidden_count,
+            )
+        return self.env._("Nothing to import: every Stripe subscription of this account is already in Odoo.")
 
     def _vita_plans_by_stripe_id(self, gateway, stripe_subscriptions):
         """{Stripe plan id: vita.stripe.plan} of the proposed plans; syncs
@@ -136,9 +144,11 @@ class VitaStripeImport(models.TransientModel):
     def _vita_line_vals(self, stripe_subscription, gateway, catalogue):
         customer = stripe_subscription.get("customer")
         customer = customer if isinstance(customer, dict) else {"id": customer}
+        status = stripe_subscription.get("status")
         vals = {
             "stripe_subscription_id": stripe_subscription["id"],
-            "stripe_status": stripe_subscription.get("status"),
+            # A status Stripe adds after this list is named in the reason instead.
+            "stripe_status": status if status in dict(STRIPE_SUBSCRIPTION_STATUSES) else False,
             "stripe_customer_id": customer.get("id"),
             "customer_name": customer.get("name") or customer.get("description") or False,
             "customer_email": customer.get("email") or False,
@@ -328,7 +338,7 @@ class VitaStripeImportLine(models.TransientModel):
     company_id = fields.Many2one(related="import_id.company_id")
     mode = fields.Selection(related="import_id.mode")
     stripe_subscription_id = fields.Char("Stripe subscription", readonly=True)
-    stripe_status = fields.Char("Stripe status", readonly=True)
+    stripe_status = fields.Selection(STRIPE_SUBSCRIPTION_STATUSES, "Stripe status", readonly=True)
     stripe_customer_id = fields.Char("Stripe customer", readonly=True)
     customer_name = fields.Char("Name in Stripe", readonly=True)
     customer_email = fields.Char("E-mail in Stripe", readonly=True)
