@@ -12,7 +12,6 @@ back to Odoo's own when it cannot be used.
 import contextlib
 import logging
 import os
-import resource
 import threading
 
 import psycopg2
@@ -58,18 +57,3 @@ def _forget():
     if connection is not None and _state["pid"] == os.getpid():
         with contextlib.suppress(psycopg2.Error):
             connection.close()
-
-
-def cpu_seconds_left():
-    """CPU seconds this process may still use before the kernel stops it
-    (``RLIMIT_CPU``), or None when unlimited. A prefork cron worker sets
-    that limit to ``limit_time_cpu`` (60 s by default) past its current
-    usage each time it goes back to polling for jobs; one poll runs every
-    ready job, and Odoo runs a partly done job up to ten times in a row,
-    so a queue lane that does not watch it is killed in the middle of an
-    event."""
-    soft, _hard = resource.getrlimit(resource.RLIMIT_CPU)
-    if soft == resource.RLIM_INFINITY:
-        return None
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return soft - (usage.ru_utime + usage.ru_stime)

@@ -449,6 +449,18 @@ class StripeGateway:
         with self._errors_as_user_errors("subscriptions.list"):
             yield from self.client.v1.subscriptions.list(params=params).auto_paging_iter()
 
+    def retrieve_invoice(self, invoice_id) -> dict | None:
+        """An invoice as a plain dict shaped like webhook payloads, or None
+        when Stripe does not know it.
+        https://docs.stripe.com/api/invoices/retrieve"""
+        with self._errors_as_user_errors("invoices.retrieve"):
+            try:
+                return self.client.v1.invoices.retrieve(invoice_id).to_dict()
+            except stripe.InvalidRequestError as error:
+                if error.http_status == 404:
+                    return None
+                raise
+
     def list_paid_invoices(self, subscription_id) -> Iterator[dict]:
         """The paid invoices of a subscription, as plain dicts shaped like
         webhook payloads. Filtered here rather than with ``status=paid``:

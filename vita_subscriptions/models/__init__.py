@@ -1,3 +1,4 @@
+from . import ir_cron
 from . import res_company
 from . import payment_provider
 from . import vita_stripe_mirror

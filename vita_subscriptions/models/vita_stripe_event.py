@@ -12,7 +12,7 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL, mute_logger
 from odoo.tools.sql import create_index
 
-from .. import cron_wakeup
+from .. import cron_limits, cron_wakeup
 from ..const import EVENT_HANDLERS
 from ..stripe_gateway import StripeGateway
 from ..stripe_shapes import invoice_subscription_ref, stripe_id
@@ -28,13 +28,19 @@ EVENT_STATES = [
 ]
 
 # Failed events are retried by the cron after 2, 4, 8 … minutes, at most
-# once a day, and given up after MAX_ATTEMPTS (the Retry button still works).
+# once a day, and given up after MAX_ATTEMPTS (the Retry button still works);
+# events that cannot be handled yet (RetryLater) wait as long, pending.
 MAX_ATTEMPTS = 10
 MAX_BACKOFF = timedelta(days=1)
 # Another transaction updating the same rows (serialization failure, lock,
 # deadlock, two workers numbering a journal's first invoices): retried at
-# once by the queue, failed only when it persists.
+# once by the queue, failed only after this many conflicts in a row.
 QUIET_CONFLICT_ATTEMPTS = 3
+# Odoo names the first entry of a journal (or of a new year) when its draft
+# is created, not when it is posted under the sequence mixin's retry loop:
+# two workers may both draft "INV/2026/00001" and the second to post hits
+# this unique index. Taken again in a fresh transaction, it gets the next.
+NUMBERING_CONSTRAINTS = frozenset({"account_move_unique_name"})
 
 # The queue: events are handled by QUEUE_LANES cron jobs (data/
 # ir_cron_webhook_data.xml), so that as many cron workers, on as many
@@ -43,17 +49,44 @@ QUIET_CONFLICT_ATTEMPTS = 3
 # tells Odoo what remains (the job then runs again at once).
 QUEUE_LANES = 4
 QUEUE_TIME_BUDGET = 10  # seconds
-# A lane stops when its cron worker has less CPU time than this left
-# before Odoo's limit_time_cpu kills it (cron_wakeup.cpu_seconds_left).
+# A lane stops between events when the cron poll it runs in has less than
+# this CPU time (limit_time_cpu) or wall-clock time (limit_time_real_cron)
+# left before Odoo kills the worker (cron_limits.py): the longest event's.
 QUEUE_CPU_RESERVE = 10  # seconds
+QUEUE_REAL_RESERVE = 20  # seconds: an event may wait on Stripe
+# A claim passes over pending events whose queue key another transaction
+# holds (at most one per lane and Retry click): it looks this far ahead.
+CLAIM_LOOKAHEAD = 50
+# Namespace of the queue keys' advisory locks (the two-integer form, apart
+# from the one-integer invoice locks of vita_subscription_billing.py).
+QUEUE_KEY_LOCK = 0x56495441  # "VITA"
+# Handlers that book money: one of them given up is told to accounting.
+BOOKING_HANDLERS = frozenset(
+    {
+        "_handle_invoice_paid",
+        "_handle_credit_note",
+        "_handle_refund",
+        "_handle_charge_refunded",
+        "_handle_dispute_created",
+        "_handle_dispute_closed",
+    }
+)
 # Handled events lose their payload after this many days (setting).
 PARAM_EVENT_RETENTION_DAYS = "vita_subscriptions.event_retention_days"
 DEFAULT_EVENT_RETENTION_DAYS = 90
 
 
 class RetryLater(UserError):
-    """The event cannot be handled yet (e.g. its subscription is being
-    subscribed in a transaction that has not committed)."""
+    """The event cannot be handled yet: its subscription is being
+    subscribed in a transaction that has not committed, or the Stripe
+    invoice it is about (``stripe_invoice_id``, of ``subscription``) is not
+    booked yet. It stays pending, retried with a backoff, and at once when
+    that invoice is booked (``_vita_wake_waiting``)."""
+
+    def __init__(self, message, *, stripe_invoice_id=None, subscription=None):
+        super().__init__(message)
+        self.stripe_invoice_id = stripe_invoice_id
+        self.subscription = subscription
 
 
 class VitaStripeEvent(models.Model):
@@ -81,6 +114,15 @@ class VitaStripeEvent(models.Model):
     state = fields.Selection(EVENT_STATES, default="received", required=True, readonly=True, index=True)
     error = fields.Text(readonly=True)
     attempts = fields.Integer(readonly=True)
+    # Conflicts in a row with another transaction, each retried at once.
+    conflicts = fields.Integer(readonly=True)
+    waiting_for_invoice = fields.Char(
+        "Waiting for Stripe invoice",
+        readonly=True,
+        index="btree_not_null",
+        help="A refund, credit note or dispute that came before Odoo booked its invoice: "
+        "handled again as soon as the invoice is booked.",
+    )
     processed_date = fields.Datetime("Handled on", readonly=True)
     next_attempt = fields.Datetime("Next retry", readonly=True, index="btree_not_null")
     subscription_id = fields.Many2one("vita.subscription", readonly=True, index="btree_not_null", ondelete="set null")
@@ -193,11 +235,12 @@ class VitaStripeEvent(models.Model):
             self.env.cr.postcommit.add(self._vita_wake_cron_workers)
         return record
 
-    def _vita_wake_queue(self, lane=None):
+    def _vita_wake_queue(self, lane=None, at=None):
         """Wake a queue lane (by default chosen by event id, so that a
         burst of deliveries wakes them all) as ``ir.cron._trigger()`` does,
         in one INSERT (the request's budget): a trigger row, and the cron
-        workers notified after commit."""
+        workers notified after commit; or, ``at`` a later time, a trigger
+        the cron workers find when they next poll."""
         lanes = self._vita_queue_lane_cron_ids()
         if not lanes:
             return
@@ -206,14 +249,17 @@ class VitaStripeEvent(models.Model):
             SQL(
                 """
                 INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, write_uid, write_date)
-                VALUES (%s, now() at time zone 'UTC', %s, now() at time zone 'UTC', %s, now() at time zone 'UTC')
+                VALUES (%s, COALESCE(%s, now() at time zone 'UTC'), %s, now() at time zone 'UTC', %s,
+                        now() at time zone 'UTC')
                 """,
                 cron_id,
+                at,
                 self.env.uid,
                 self.env.uid,
             )
         )
-        self.env.cr.postcommit.add(self._vita_wake_cron_workers)
+        if not at:
+            self.env.cr.postcommit.add(self._vita_wake_cron_workers)
 
     def _vita_wake_cron_workers(self):
         """NOTIFY the sleeping cron workers (after commit), on a connection
@@ -245,11 +291,13 @@ class VitaStripeEvent(models.Model):
         lanes run at once on several cron workers and servers: they share
         the queue through row locks. Each event is handled in a transaction
         of its own (see _vita_process_queue)."""
-        if _cpu_running_out():
-            # Nearly out of this poll's CPU time (Odoo kills the worker at
-            # its limit, in the middle of an event): done for this poll, and
-            # triggered again for the next, which starts with a fresh limit.
-            _logger.info("Stripe event queue lane %s: CPU limit near, resumed at the next poll", lane)
+        if _poll_running_out():
+            # Nearly out of this poll's CPU or wall-clock time (Odoo kills
+            # the worker at its limit, in the middle of an event): done for
+            # this poll, and triggered again for the next, which starts
+            # with fresh limits. Returning nothing done ends Odoo's re-runs
+            # of the job in this poll.
+            _logger.info("Stripe event queue lane %s: time limit near, resumed at the next poll", lane)
             self._vita_wake_queue(lane)
             return 0
         handled = self._vita_process_queue(own_transactions=True, time_budget=QUEUE_TIME_BUDGET)
@@ -281,7 +329,7 @@ class VitaStripeEvent(models.Model):
         deadline = time.monotonic() + time_budget if time_budget else None
         handled = conflicts = 0
         while not deadline or time.monotonic() < deadline:
-            if own_transactions and _cpu_running_out():
+            if own_transactions and _poll_running_out():
                 break  # see _cron_process_queue
             try:
                 with self.env.registry.cursor() if own_transactions else nullcontext(self.env.cr) as cr:
@@ -311,35 +359,56 @@ class VitaStripeEvent(models.Model):
         return self.browse(self._vita_claim_pending(1, only_ids))
 
     def _vita_claim_pending(self, limit, only_ids=None):
-        """Lock up to ``limit`` pending events nobody else holds
-        (``FOR NO KEY UPDATE … SKIP LOCKED``): the oldest first, and of each
-        queue key (a Stripe subscription, else a Stripe object) only the
-        oldest pending event, so that one subscription's events are handled
-        one at a time in Stripe's ``created`` order. An event being handled
-        elsewhere is still pending (uncommitted), so the next one of its key
-        waits for it. Events without a key (their object has no id) are
-        taken oldest first, in parallel. The lanes claim one event at a
-        time: each is committed alone, which would release a bigger claim
-        at the first commit anyway."""
+        """Lock up to ``limit`` pending events for this transaction: the one
+        claim of everything that handles events (queue lanes, retry cron,
+        Retry button). The oldest first, and of each queue key (a Stripe
+        subscription, else a Stripe object) only the oldest pending event,
+        so that one subscription's events are handled in Stripe's
+        ``created`` order; and never an event whose key another
+        transaction holds, so that they are handled one at a time, also
+        when an older event arrives while a newer one is being handled.
+
+        Two locks, both released when the transaction ends: the key's
+        (``pg_try_advisory_xact_lock``, tried on the candidates in order
+        until ``limit`` are free, so no other key is held for nothing) and
+        the event row's (``FOR NO KEY UPDATE SKIP LOCKED``, which also fails
+        with a serialization error if another transaction handled the event
+        since this one's snapshot). Events without a key (their object has
+        no id) are taken oldest first, in parallel. The lanes claim one
+        event at a time: each is committed alone, which would release a
+        bigger claim at the first commit anyway."""
         self.flush_model()
         self.env.cr.execute(
             SQL(
                 """
+                WITH candidate AS (
+                    SELECT event.id, event.queue_key FROM vita_stripe_event event
+                     WHERE event.state = 'received'
+                       AND (event.next_attempt IS NULL OR event.next_attempt <= %(now)s)
+                       AND %(only)s
+                       AND (event.queue_key IS NULL OR NOT EXISTS (
+                            SELECT 1 FROM vita_stripe_event earlier
+                             WHERE earlier.queue_key = event.queue_key
+                               AND earlier.state = 'received'
+                               AND (earlier.stripe_created, earlier.id) < (event.stripe_created, event.id)))
+                     ORDER BY event.stripe_created, event.id
+                     LIMIT %(lookahead)s
+                ), free AS (
+                    -- A CTE with a volatile function runs once, in this
+                    -- order, and stops at the limit: no key locked for nothing.
+                    SELECT id FROM candidate
+                     WHERE queue_key IS NULL OR pg_try_advisory_xact_lock(%(namespace)s, hashtext(queue_key))
+                     LIMIT %(limit)s
+                )
                 SELECT event.id FROM vita_stripe_event event
-                 WHERE event.state = 'received'
-                   AND (event.next_attempt IS NULL OR event.next_attempt <= %(now)s)
-                   AND %(only)s
-                   AND (event.queue_key IS NULL OR NOT EXISTS (
-                        SELECT 1 FROM vita_stripe_event earlier
-                         WHERE earlier.queue_key = event.queue_key
-                           AND earlier.state = 'received'
-                           AND (earlier.stripe_created, earlier.id) < (event.stripe_created, event.id)))
+                 WHERE event.id IN (SELECT id FROM free)
                  ORDER BY event.stripe_created, event.id
-                 LIMIT %(limit)s
-                 FOR NO KEY UPDATE OF event SKIP LOCKED
+                   FOR NO KEY UPDATE OF event SKIP LOCKED
                 """,
                 now=fields.Datetime.now(),
                 only=SQL("event.id = ANY(%s)", list(only_ids)) if only_ids is not None else SQL("TRUE"),
+                lookahead=limit + CLAIM_LOOKAHEAD,
+                namespace=QUEUE_KEY_LOCK,
                 limit=limit,
             )
         )
@@ -400,43 +469,155 @@ class VitaStripeEvent(models.Model):
             handler = EVENT_HANDLERS.get(event.event_type)
             vals = {"attempts": event.attempts + 1, "processed_date": fields.Datetime.now(), "next_attempt": False}
             if not handler:
-                event.write(dict(vals, state="ignored", error=False))
+                event.write(dict(vals, state="ignored", error=False, conflicts=0, waiting_for_invoice=False))
                 continue
             try:
                 with self.env.cr.savepoint():
                     outcome = getattr(event, handler)(event._vita_data_object())
-            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:
-                event.write(event._vita_conflict_vals(vals, error))
-                continue
-            except Exception as error:
-                _logger.warning("Stripe event %s (%s) failed", event.stripe_id, event.event_type, exc_info=True)
-                vals.update(
-                    state="failed", error=_describe(error), next_attempt=event._vita_next_attempt(vals["attempts"])
-                )
-                if isinstance(error, RetryLater):
-                    vals["next_attempt"] = fields.Datetime.now() + timedelta(minutes=1)
-                event.write(vals)
+            except Exception as error:  # every failure is recorded on the event
+                event.write(event._vita_failure_vals(vals, error))
                 continue
             state, reason = outcome if isinstance(outcome, tuple) else (outcome, False)
-            event.write(dict(vals, state=state, error=reason))
+            event.write(dict(vals, state=state, error=reason, conflicts=0, waiting_for_invoice=False))
+
+    def _vita_failure_vals(self, vals, error):
+        """What a failed handling leaves: a conflict is taken again at
+        once, an event that cannot be handled yet waits, anything else
+        fails with a backoff. An event given up (no next attempt) that
+        should have booked money is told to the accounting manager."""
+        self.ensure_one()
+        if _is_conflict(error):
+            vals = self._vita_conflict_vals(vals, error)
+        elif isinstance(error, RetryLater):
+            vals = self._vita_retry_later_vals(vals, error)
+        else:
+            _logger.warning("Stripe event %s (%s) failed", self.stripe_id, self.event_type, exc_info=error)
+            next_attempt = self._vita_next_attempt(vals["attempts"])
+            vals = dict(vals, state="failed", error=_describe(error), next_attempt=next_attempt, conflicts=0)
+        if vals["state"] == "failed" and not vals["next_attempt"]:
+            self._vita_alert_given_up(vals)
+        return vals
 
     def _vita_conflict_vals(self, vals, error):
         """Another transaction was changing the same records (e.g. two
         workers numbering a journal's first invoices): stay pending, and
-        the queue takes the event again at once (the other transaction has
-        committed by then); only a conflict that persists marks the event
-        failed, in plain words."""
+        the queue takes the event again at once, in a fresh transaction
+        (the other one has committed by then); only conflicts that persist
+        mark the event failed, in plain words."""
         self.ensure_one()
         _logger.info("Stripe event %s: concurrent update (%s), retried", self.stripe_id, type(error).__name__)
-        if vals["attempts"] <= QUIET_CONFLICT_ATTEMPTS:
+        conflicts = self.conflicts + 1
+        if conflicts <= QUIET_CONFLICT_ATTEMPTS:
             self._vita_wake_queue()
-            return dict(vals, state="received", error=False, next_attempt=False)
+            return dict(vals, state="received", error=False, conflicts=conflicts)
         message = self.env._(
             "Another update of the same subscription was in progress each time this event was handled "
             "(%s attempts). It is retried automatically; nothing was lost.",
-            vals["attempts"],
+            conflicts,
         )
-        return dict(vals, state="failed", error=message, next_attempt=self._vita_next_attempt(vals["attempts"]))
+        return dict(
+            vals, state="failed", error=message, next_attempt=self._vita_next_attempt(vals["attempts"]), conflicts=0
+        )
+
+    def _vita_retry_later_vals(self, vals, error):
+        """Not yet (RetryLater): the event stays pending, holding back the
+        later events of its subscription, and is taken again after the
+        backoff, or at once when the invoice it waits for is booked; after
+        MAX_ATTEMPTS it fails, and its invoice's booking still wakes it."""
+        self.ensure_one()
+        vals = dict(vals, error=_describe(error), conflicts=0)
+        if error.stripe_invoice_id:
+            vals["waiting_for_invoice"] = error.stripe_invoice_id
+        if error.subscription:
+            vals["subscription_id"] = error.subscription.id  # the handler's link was rolled back
+        next_attempt = self._vita_next_attempt(vals["attempts"])
+        if not next_attempt:
+            return dict(vals, state="failed")
+        self._vita_wake_queue(at=next_attempt)
+        return dict(vals, state="received", next_attempt=next_attempt)
+
+    @api.model
+    def _vita_wake_waiting(self, stripe_invoice_id):
+        """Odoo just booked this Stripe invoice: the refunds, credit notes
+        and disputes that wait for it (or gave up waiting) are queued at
+        once, to be handled after this transaction commits."""
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE vita_stripe_event SET state = 'received', next_attempt = NULL,
+                       write_uid = %s, write_date = now() at time zone 'UTC'
+                 WHERE waiting_for_invoice = %s AND state IN ('received', 'failed')
+                RETURNING id
+                """,
+                self.env.uid,
+                stripe_invoice_id,
+            )
+        )
+        waiting = self.browse(row[0] for row in self.env.cr.fetchall())
+        if waiting:
+            waiting.invalidate_recordset(["state", "next_attempt"])
+            waiting._vita_wake_queue()
+        return waiting
+
+    def _vita_alert_given_up(self, vals):
+        """An event that books money (a paid invoice, a refund, a credit
+        note, a dispute) is no longer retried: the books miss it until
+        someone acts. One activity on its subscription, which accounting
+        users can open (the event log is for subscription managers), for
+        the accounting manager of the subscription's company."""
+        if EVENT_HANDLERS.get(self.event_type) not in BOOKING_HANDLERS:
+            return
+        subscription = self.env["vita.subscription"].browse(vals.get("subscription_id")) or self._vita_subscription()
+        manager = self._vita_accounting_manager(subscription)
+        if not manager:
+            _logger.warning("Stripe event %s given up: no accounting manager to tell", self.stripe_id)
+            return
+        env = self.with_context(lang=manager.lang or self.env.lang).env
+        summary = env._("Not in the books: %(type)s %(object)s", type=self.event_type, object=self.object_id)
+        if subscription.activity_ids.filtered(lambda activity: activity.summary == summary):
+            return
+        subscription.sudo().activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=summary,
+            note=env._(
+                "Stripe event %(event)s could not be booked after %(attempts)s attempts and is no longer retried: "
+                "%(error)s Once the cause is fixed, retry it from the Stripe event log (filter “Needs attention”); "
+                "a missing paid invoice is also booked by “Sync from Stripe” on this subscription.",
+                event=self.stripe_id,
+                attempts=vals["attempts"],
+                error=vals["error"],
+            ),
+            user_id=manager.id,
+        )
+
+    def _vita_subscription(self):
+        """The subscription the event is about, if Odoo knows it (linked
+        to the event): for an invoice event, found from its payload."""
+        if self.subscription_id:
+            return self.subscription_id
+        try:
+            data_object = self._vita_data_object()
+            if data_object.get("object") == "invoice":
+                return self._vita_invoice_subscription(data_object)
+        except UserError as error:  # malformed, or its subscription is being subscribed
+            _logger.info("Stripe event %s: no subscription to tell (%s)", self.stripe_id, _describe(error))
+        return self.env["vita.subscription"]
+
+    @api.model
+    def _vita_accounting_manager(self, subscription):
+        """Who fixes what the books miss for ``subscription``: its
+        responsible when an accounting manager (account.group_account_manager),
+        else the company's first accounting manager."""
+        if not subscription:
+            return self.env["res.users"]
+        managers = (
+            self.env.ref("account.group_account_manager")
+            .sudo()
+            .users.filtered(lambda user: user.active and not user.share and subscription.company_id in user.company_ids)
+            .sorted("id")
+        )
+        return subscription.user_id & managers or managers[:1]
 
     def _vita_data_object(self):
         self.ensure_one()
@@ -610,6 +791,26 @@ class VitaStripeEvent(models.Model):
         return subscription, move.with_company(move.company_id)
 
     def _vita_not_booked(self, stripe_invoice_id):
+        """A refund, credit note or dispute of a Stripe invoice Odoo has not
+        booked. When Stripe says it is an invoice of a subscription Odoo
+        knows that Odoo books (paid, or open: credited before payment), the
+        event waits for it, never dropped: its invoice.paid may be pending,
+        failing or still on its way, and the reconciliation books it too.
+        Otherwise Odoo never books it: ignored, with the reason."""
+        stripe_invoice = stripe_invoice_id and self._vita_gateway_of_mode().retrieve_invoice(stripe_invoice_id)
+        booked_here = stripe_invoice and stripe_invoice.get("status") in ("paid", "open")
+        if booked_here and (stripe_invoice.get("total") or 0) > 0:
+            subscription = self._vita_invoice_subscription(stripe_invoice)
+            if subscription:
+                raise RetryLater(
+                    self.env._(
+                        "Waiting for Odoo to book Stripe invoice %s (its payment event is pending, failing or not "
+                        "delivered yet); handled as soon as it is booked.",
+                        stripe_invoice_id,
+                    ),
+                    stripe_invoice_id=stripe_invoice_id,
+                    subscription=subscription,
+                )
         return "ignored", self.env._(
             "The Stripe invoice %s is unknown to Odoo (not a paid subscription invoice booked here).",
             stripe_invoice_id or "-",
@@ -654,9 +855,11 @@ class VitaStripeEvent(models.Model):
     # ------------------------------------------------------------------
 
     def action_retry(self):
-        """Handle failed (or ignored) events again now: subscription
-        managers only (handlers run as superuser, as for a delivery), and
-        logged with who asked."""
+        """Handle failed (or ignored) events again now, through the queue's
+        one claim: an event whose subscription is being handled elsewhere,
+        or waits behind an older pending event, stays queued for the lanes.
+        Subscription managers only (handlers run as superuser, as for a
+        delivery), and logged with who asked."""
         if not (self.env.is_superuser() or self.env.user.has_group("vita_subscriptions.group_subscription_manager")):
             raise AccessError(self.env._("Only subscription managers can retry Stripe events."))
         events = self.filtered(lambda e: e.state in ("failed", "ignored", "received"))
@@ -671,31 +874,36 @@ class VitaStripeEvent(models.Model):
         except pg_errors.LockNotAvailable:
             raise UserError(self.env._("These events are being handled right now; try again in a moment.")) from None
         _logger.info("Stripe events %s retried by user %s", events.mapped("stripe_id"), self.env.uid)
-        events.sudo()._vita_process()
+        events.sudo().write({"state": "received", "next_attempt": False})
+        events._vita_wake_queue()  # for those the claim leaves to the lanes
+        self.sudo()._vita_process_queue(only_ids=events.ids)
         return True
 
     @api.model
-    def _cron_retry_failed(self, limit=100):
-        """Retry failed events whose backoff has elapsed (pending events
-        are the queue's). Each event is locked (SKIP LOCKED) so a queue
-        lane or a second cron never handles it twice."""
-        now = fields.Datetime.now()
-        self.flush_model(["state", "next_attempt"])
+    def _cron_retry_failed(self):
+        """Put the failed events whose backoff has elapsed back in the
+        queue: the lanes handle them through the one claim, in order with
+        the other events of their subscription and within the cron
+        worker's limits. Events being retried by hand are skipped."""
+        self.flush_model()
         self.env.cr.execute(
             SQL(
                 """
-                SELECT id FROM vita_stripe_event
-                 WHERE state = 'failed' AND next_attempt <= %s
-                 ORDER BY id
-                 LIMIT %s
-                 FOR NO KEY UPDATE SKIP LOCKED
+                UPDATE vita_stripe_event SET state = 'received', next_attempt = NULL,
+                       write_uid = %(uid)s, write_date = now() at time zone 'UTC'
+                 WHERE id IN (SELECT id FROM vita_stripe_event
+                               WHERE state = 'failed' AND next_attempt <= %(now)s
+                                 FOR NO KEY UPDATE SKIP LOCKED)
+                RETURNING id
                 """,
-                now,
-                limit,
+                uid=self.env.uid,
+                now=fields.Datetime.now(),
             )
         )
         events = self.browse(row[0] for row in self.env.cr.fetchall())
-        events._vita_process()
+        events.invalidate_recordset(["state", "next_attempt"])
+        for lane in range(1, min(len(events), QUEUE_LANES) + 1):
+            self._vita_wake_queue(lane)
         return events
 
 
@@ -740,11 +948,19 @@ def _event_columns(event):
     return columns, problems
 
 
-def _cpu_running_out():
-    """Whether this cron worker is within QUEUE_CPU_RESERVE of Odoo's CPU
-    limit (never outside prefork workers: no limit)."""
-    left = cron_wakeup.cpu_seconds_left()
-    return left is not None and left < QUEUE_CPU_RESERVE
+def _is_conflict(error):
+    """A conflict with another transaction, over once it commits: a
+    serialization failure, a lock, a deadlock, or two workers giving the
+    same number to a journal's first entries."""
+    if isinstance(error, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
+        return True
+    return isinstance(error, pg_errors.UniqueViolation) and error.diag.constraint_name in NUMBERING_CONSTRAINTS
+
+
+def _poll_running_out():
+    """Whether the cron poll is within the reserves of Odoo's CPU or
+    wall-clock limit (never outside a cron worker: no limit)."""
+    return cron_limits.running_out(QUEUE_CPU_RESERVE, QUEUE_REAL_RESERVE)
 
 
 def _queue_key(data_object):

@@ -134,7 +134,11 @@ class VitaSubscription(models.Model):
         existing = self._vita_stripe_move(stripe_id)
         if existing:
             return existing
-        return self._vita_book_once(stripe_id, self._vita_book_stripe_invoice, stripe_invoice)
+        move = self._vita_book_once(stripe_id, self._vita_book_stripe_invoice, stripe_invoice)
+        if move:
+            # Refunds, credit notes and disputes that came first wait for it.
+            self.env["vita.stripe.event"]._vita_wake_waiting(stripe_id)
+        return move
 
     def _vita_book_once(self, stripe_id, book, *args):
         """``book(*args)`` in a savepoint. Our unique constraints keep each

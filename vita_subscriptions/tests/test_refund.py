@@ -1,5 +1,6 @@
 from odoo.tests import tagged
 
+from ..models.vita_stripe_event import MAX_ATTEMPTS
 from .webhook_common import (
     WebhookCase,
     charge,
@@ -228,3 +229,124 @@ class TestPrePaymentCreditNote(WebhookCase):
         payments = move.matched_payment_ids or move._get_reconciled_payments()
         self.assertEqual(payments.mapped("amount"), [24.0])
         self.assertEqual(self.receive(event("credit_note.created", note)).state, "ignored")
+
+
+@tagged("post_install", "-at_install")
+class TestMoneyBeforeItsInvoice(WebhookCase):
+    """A refund, credit note or dispute delivered before Odoo booked its
+    invoice (its invoice.paid pending, failing or on its way) waits for it
+    through every cron run, and is booked exactly once when it is."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.company.vita_journal_id = cls.env["account.journal"].search(
+            [("company_id", "=", cls.env.company.id), ("type", "=", "bank")], limit=1
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.subscription = self.linked(tax_rate_ids=[self.vat.id])
+        line = invoice_line(2500, tax_rates=[(self.vat.stripe_id, 500)])
+        self.stripe_invoice = invoice(self.subscription.stripe_subscription_id, [line])
+        self.pi = unique("pi")
+
+    def stripe(self, credit_notes=(), refunds=(), stripe_invoice=None):
+        """Recorded Stripe: the PaymentIntent paid the invoice, which Stripe
+        returns as it is; its credit notes and refunds."""
+        stripe_invoice = stripe_invoice or self.stripe_invoice
+        payment = {"id": unique("inpay"), "object": "invoice_payment", "invoice": stripe_invoice["id"]}
+        return self.recorded_stripe(
+            {
+                INVOICE_PAYMENTS: listed("/v1/invoice_payments", [payment]),
+                ("GET", f"/v1/invoices/{stripe_invoice['id']}"): (200, stripe_invoice),
+                CREDIT_NOTES: listed("/v1/credit_notes", list(credit_notes)),
+                REFUNDS: listed("/v1/refunds", list(refunds)),
+            }
+        )
+
+    def early(self, *stripe_events):
+        """Delivered before invoice.paid, then every cron of the queue run:
+        each event still waits for the invoice, none dropped."""
+        records = [self.receive(stripe_event) for stripe_event in stripe_events]
+        self.Event._cron_retry_failed()
+        self.run_queue()
+        for record in records:
+            self.assertEqual(record.state, "received", record.error)
+            self.assertEqual(record.waiting_for_invoice, self.stripe_invoice["id"])
+            self.assertTrue(record.next_attempt)
+            self.assertEqual(record.subscription_id, self.subscription)
+        self.assertFalse(self.subscription.invoice_ids)
+        return records
+
+    def paid(self):
+        record = self.receive(event("invoice.paid", self.stripe_invoice))
+        self.assertEqual(record.state, "processed", record.error)
+        return self.subscription.invoice_ids.filtered(lambda move: move.move_type == "out_invoice")
+
+    def credit_notes(self, move):
+        return self.env["account.move"].search([("reversed_entry_id", "=", move.id)])
+
+    def refund_payments(self, refund_id):
+        return self.env["account.payment"].search([("vita_stripe_refund_id", "=", refund_id)])
+
+    def test_refund_and_charge_refunded_before_the_invoice(self):
+        stripe_refund = refund(1000, payment_intent=self.pi)
+        with self.stripe(refunds=[stripe_refund]):
+            early = self.early(
+                event("refund.created", stripe_refund),
+                event("charge.refunded", charge(3000, [stripe_refund], payment_intent=self.pi)),
+            )
+            move = self.paid()
+        self.assertEqual(sorted(record.state for record in early), ["ignored", "processed"], "either books it")
+        self.assertEqual(self.credit_notes(move).amount_total, 10.0)
+        self.assertEqual(len(self.refund_payments(stripe_refund["id"])), 1, "booked once")
+
+    def test_credit_note_before_the_invoice(self):
+        refund_id = unique("re")
+        note = credit_note(
+            self.stripe_invoice["id"],
+            [invoice_line(2500, tax_rates=[(self.vat.stripe_id, 500)])],
+            refunds=[(refund_id, 3000)],
+        )
+        with self.stripe(credit_notes=[note]):
+            [early] = self.early(event("credit_note.created", note))
+            move = self.paid()
+        self.assertEqual(early.state, "processed", early.error)
+        odoo_credit_note = self.credit_notes(move)
+        self.assertEqual(odoo_credit_note.vita_stripe_credit_note_id, note["id"])
+        self.assertEqual(odoo_credit_note.amount_total, 30.0)
+        self.assertEqual(len(self.refund_payments(refund_id)), 1)
+
+    def test_dispute_before_the_invoice(self):
+        opened = dispute(3000, payment_intent=self.pi)
+        with self.stripe():
+            [early] = self.early(event("charge.dispute.created", opened))
+            move = self.paid()
+        self.assertEqual(early.state, "processed", early.error)
+        self.assertIn(opened["id"], self.subscription.activity_ids.summary)
+        self.assertIn(opened["id"], "".join(move.message_ids.mapped("body")))
+
+    def test_refund_of_an_invoice_odoo_never_books_is_ignored_at_once(self):
+        """A one-off Stripe invoice (no subscription): nothing to wait for."""
+        one_off = {**self.stripe_invoice, "parent": None}
+        with self.stripe(stripe_invoice=one_off):
+            record = self.receive(event("refund.created", refund(1000, payment_intent=self.pi)))
+        self.assertEqual(record.state, "ignored")
+        self.assertIn("unknown to Odoo", record.error)
+        self.assertFalse(record.waiting_for_invoice)
+
+    def test_a_wait_is_bounded_and_the_booking_still_wakes_it(self):
+        """An invoice that is not booked within the retries: the refund
+        fails where it is seen ("Needs attention"), and is still booked
+        when the invoice finally is (fixed, or by the reconciliation)."""
+        stripe_refund = refund(1000, payment_intent=self.pi)
+        with self.stripe(refunds=[stripe_refund]):
+            [record] = self.early(event("refund.created", stripe_refund))
+            record.write({"attempts": MAX_ATTEMPTS - 1, "next_attempt": "2000-01-01 00:00:00"})
+            self.run_queue()
+            self.assertEqual((record.state, record.next_attempt), ("failed", False))
+            self.assertIn(self.stripe_invoice["id"], record.error)
+            move = self.paid()
+        self.assertEqual(record.state, "processed", record.error)
+        self.assertEqual(self.credit_notes(move).amount_total, 10.0)

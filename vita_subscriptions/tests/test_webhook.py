@@ -279,6 +279,8 @@ class TestEventHandling(WebhookCase):
         record.next_attempt = "2000-01-01 00:00:00"
         with self.recorded_stripe({path: (200, {**stripe_subscription, "status": "unpaid"})}):
             self.assertIn(record, self.Event._cron_retry_failed())
+            self.assertEqual(record.state, "received", "back in the queue: the lanes handle it")
+            self.run_queue()
         self.assertEqual((record.state, record.attempts, record.error), ("processed", 2, False))
         self.assertEqual(subscription.state, "unpaid")
 

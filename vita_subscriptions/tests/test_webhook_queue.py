@@ -2,19 +2,24 @@
 the cron lanes, which share the pending events through row locks."""
 
 import json
+import threading
 import time
 from datetime import timedelta
 from types import SimpleNamespace
 from unittest.mock import patch
 
 import requests
+from lxml import etree
 
-from odoo import SUPERUSER_ID, api, fields
-from odoo.tests import HttpCase, tagged
+from odoo import SUPERUSER_ID, Command, api, fields
+from odoo.addons.base.models.ir_cron import ir_cron as BaseIrCron
+from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import config
+from odoo.tools.safe_eval import safe_eval
 
-from .. import cron_wakeup
+from .. import cron_limits
 from ..models import vita_stripe_event
-from ..models.vita_stripe_event import PARAM_EVENT_RETENTION_DAYS, QUEUE_LANES
+from ..models.vita_stripe_event import MAX_ATTEMPTS, PARAM_EVENT_RETENTION_DAYS, QUEUE_LANES
 from . import stripe_payloads as payloads
 from .webhook_common import WEBHOOK_SECRET, WebhookCase, event, invoice, invoice_line, sign, unique
 
@@ -24,6 +29,10 @@ DEAD_URL = "http://127.0.0.1:9/vita-webhook-gone"
 
 class Crash(BaseException):
     """A worker dying mid-batch (not an error a handler could catch)."""
+
+
+# What Odoo 18 runs with when nothing is set, in prefork (--workers).
+ODOO_DEFAULT_LIMITS = {"workers": 2, "limit_time_cpu": 60, "limit_time_real": 120, "limit_time_real_cron": -1}
 
 
 def seti_event(**kwargs):
@@ -69,25 +78,50 @@ class TestAcknowledgement(WebhookCase, HttpCase):
         stripe_event = seti_event()
         record = self.Event._vita_receive(stripe_event, json.dumps(stripe_event))
         triggers = self.lane_triggers()
-        with patch.object(cron_wakeup, "cpu_seconds_left", return_value=3.0):
+        with patch.object(cron_limits, "cpu_seconds_left", return_value=3.0):
             self.assertEqual(self.Event._cron_process_queue(2), 0)
             self.assertEqual(self.Event._vita_process_queue(own_transactions=True, only_ids=record.ids), 0)
         self.env.invalidate_all()
         self.assertEqual(record.state, "received", "left for the next poll")
         self.assertEqual(self.lane_triggers(), triggers + 1, "the lane triggered again")
-        with patch.object(cron_wakeup, "cpu_seconds_left", return_value=45.0):
+        with patch.object(cron_limits, "cpu_seconds_left", return_value=45.0):
             self.assertEqual(self.Event._vita_process_queue(own_transactions=True, only_ids=record.ids), 1)
         self.env.invalidate_all()
         self.assertEqual(record.state, "processed")
 
     def test_cpu_left_is_read_from_the_process_limit(self):
-        self.assertIsNone(cron_wakeup.cpu_seconds_left(), "no limit outside prefork workers")
+        self.assertIsNone(cron_limits.cpu_seconds_left(), "no limit outside prefork workers")
         usage = SimpleNamespace(ru_utime=70.5, ru_stime=4.0)
         with (
-            patch.object(cron_wakeup.resource, "getrlimit", return_value=(100, -1)),
-            patch.object(cron_wakeup.resource, "getrusage", return_value=usage),
+            patch.object(cron_limits.resource, "getrlimit", return_value=(100, -1)),
+            patch.object(cron_limits.resource, "getrusage", return_value=usage),
         ):
-            self.assertEqual(cron_wakeup.cpu_seconds_left(), 25.5)
+            self.assertEqual(cron_limits.cpu_seconds_left(), 25.5)
+
+    def test_lane_near_the_real_time_limit_resumes_at_the_next_poll(self):
+        """Odoo's defaults: a prefork cron worker is killed 120 s after its
+        last ping, sent before it slept (up to 70 s) and before a poll that
+        runs each ready lane up to ten times. 31 s into a poll that came
+        after a full sleep, 19 s are left: less than an event may take."""
+        stripe_event = seti_event()
+        record = self.Event._vita_receive(stripe_event, json.dumps(stripe_event))
+        triggers = self.lane_triggers()
+        clock = [1000.0]
+        self.addCleanup(vars(cron_limits._poll).clear)
+        with patch.dict(config.options, ODOO_DEFAULT_LIMITS), patch.object(cron_limits, "monotonic", lambda: clock[0]):
+            cron_limits.job_starting(object())
+            clock[0] += 31
+            self.assertEqual(self.Event._cron_process_queue(2), 0)
+            self.assertEqual(self.Event._vita_process_queue(own_transactions=True, only_ids=record.ids), 0)
+            self.env.invalidate_all()
+            self.assertEqual(record.state, "received", "left for the next poll")
+            self.assertEqual(self.lane_triggers(), triggers + 1, "the lane triggered again")
+            cron_limits.job_finished()
+            clock[0] += 0.5
+            cron_limits.job_starting(object())  # the next poll, at once: the lane's trigger woke the worker
+            self.assertEqual(self.Event._vita_process_queue(own_transactions=True, only_ids=record.ids), 1)
+        self.env.invalidate_all()
+        self.assertEqual(record.state, "processed")
 
     def test_handler_does_not_run_in_the_request(self):
         subscription = self.linked()
@@ -179,12 +213,141 @@ class TestQueueWorkers(WebhookCase):
     committed events, cleaned up after each test."""
 
     def committed_events(self, count):
-        stripe_events = [seti_event() for _ in range(count)]
+        return self.committed([seti_event() for _ in range(count)])
+
+    def committed(self, stripe_events):
+        """Record the events as deliveries do, committed."""
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             ids = [env["vita.stripe.event"]._vita_receive(e, json.dumps(e)).id for e in stripe_events]
         self.addCleanup(self.delete_events, ids)
         return ids
+
+    def lane(self, cr):
+        return api.Environment(cr, SUPERUSER_ID, {})["vita.stripe.event"]
+
+    def subscription_events(self, count):
+        """``count`` events of one Stripe subscription, oldest first."""
+        stripe_subscription = {"id": unique("sub"), "object": "subscription", "status": "active"}
+        now = int(time.time())
+        return [event("customer.subscription.updated", stripe_subscription, created=now + i) for i in range(count)]
+
+    def test_older_event_waits_while_a_newer_one_of_its_subscription_is_handled(self):
+        """Stripe delivers an older event after a newer one of the same
+        subscription was claimed: it is not handled beside it, and is
+        handled once the newer one is done."""
+        older, newer = self.subscription_events(2)
+        [newer_id] = self.committed([newer])
+        with self.registry.cursor() as cr1, self.registry.cursor() as cr2:
+            self.assertEqual(self.lane(cr1)._vita_claim_pending(1), [newer_id], "a lane handles the newer one")
+            [older_id] = self.committed([older])
+            both = [older_id, newer_id]
+            self.assertEqual(self.lane(cr2)._vita_claim_pending(10, only_ids=both), [], "not beside it")
+            cr2.rollback()
+            self.lane(cr1).browse(newer_id).write({"state": "processed"})
+            cr1.commit()
+            self.assertEqual(self.lane(cr2)._vita_claim_pending(10, only_ids=both), [older_id])
+            cr2.rollback()
+
+    def test_retry_cron_and_button_claim_like_the_lanes(self):
+        """A failed event is retried through the lanes' claim: not while a
+        newer event of its subscription is being handled, then before it."""
+        older, newer = self.subscription_events(2)
+        ids = self.committed([older, newer])
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "UPDATE vita_stripe_event SET state = 'failed', attempts = 1,"
+                " next_attempt = now() at time zone 'UTC' - interval '1 minute' WHERE id = %s",
+                [ids[0]],
+            )
+        handled = []
+
+        def handle(record, _stripe_subscription):
+            handled.append(record.id)
+            return "processed"
+
+        with (
+            patch.object(Event, "_handle_subscription", autospec=True, side_effect=handle),
+            self.registry.cursor() as cr1,
+            self.registry.cursor() as cr2,
+        ):
+            self.assertEqual(self.lane(cr1)._vita_claim_pending(1, only_ids=ids), [ids[1]], "the newer one, in hand")
+            retry = self.lane(cr2)
+            self.assertEqual(retry._cron_retry_failed().ids, ids[:1], "back in the queue")
+            self.assertEqual(retry._vita_process_queue(only_ids=ids), 0)
+            retry.browse(ids[0]).action_retry()
+            self.assertEqual(handled, [], "never beside the event in hand")
+            cr1.rollback()  # that lane is done (or died)
+            self.assertEqual(retry._vita_process_queue(only_ids=ids), 2)
+            self.assertEqual(handled, ids, "the older first")
+            cr2.rollback()
+
+    def test_journal_first_number_taken_by_another_lane_is_retried_at_once(self):
+        """Odoo numbers a journal's first entry when its draft is created
+        (later ones at posting, where the sequence mixin retries): two lanes
+        each draft the first number, and the second to post hits the unique
+        index on names. The event is taken again at once, in a fresh
+        transaction, and gets the next number: never a failed event."""
+        journal_id = self.committed_sale_journal()
+        [event_id] = self.committed_events(1)
+        drafts, names = [], []
+
+        def draft(env):
+            move = env["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "journal_id": journal_id,
+                    "partner_id": env.ref("base.partner_admin").id,
+                    "invoice_line_ids": [Command.create({"name": "Care", "price_unit": 25.0})],
+                }
+            )
+            drafts.append(move.name)  # computed now, as booking an invoice does (its amounts)
+            return move
+
+        def handle(record, _object):
+            move = draft(record.env)
+            if len(drafts) == 1:  # another lane drafts, posts and commits the journal's first invoice meanwhile
+                with self.registry.cursor() as other_cr:
+                    other = draft(api.Environment(other_cr, SUPERUSER_ID, {}))
+                    other.action_post()
+                    names.append(other.name)
+            move.action_post()
+            names.append(move.name)
+            return "processed"
+
+        with patch.object(Event, "_handle_nothing_to_do", autospec=True, side_effect=handle):
+            with self.registry.cursor() as cr:
+                self.assertEqual(self.lane(cr)._vita_process_queue(own_transactions=True, only_ids=[event_id]), 2)
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT state, attempts, error FROM vita_stripe_event WHERE id = %s", [event_id])
+            self.assertEqual(cr.fetchone(), ("processed", 2, None))
+        first, ours = names
+        self.assertEqual(drafts[:2], [first, first], "both lanes drafted the journal's first number")
+        self.assertTrue(first.endswith("/00001"), first)
+        self.assertEqual(ours, first[:-1] + "2", "the next number, on the second attempt")
+
+    def committed_sale_journal(self):
+        """A sale journal without entries, committed (deleted with its
+        entries after the test)."""
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            sale = env["account.journal"].search([("type", "=", "sale"), ("company_id", "=", env.company.id)], limit=1)
+            journal = env["account.journal"].create(
+                {
+                    "name": "Queue numbering",
+                    "code": unique("Q")[-5:].upper(),
+                    "type": "sale",
+                    "company_id": env.company.id,
+                    "default_account_id": sale.default_account_id.id,
+                }
+            )
+        self.addCleanup(self.delete_journal, journal.id)
+        return journal.id
+
+    def delete_journal(self, journal_id):
+        with self.registry.cursor() as cr:
+            cr.execute("DELETE FROM account_move WHERE journal_id = %s", [journal_id])
+            cr.execute("DELETE FROM account_journal WHERE id = %s", [journal_id])
 
     def delete_events(self, ids):
         with self.registry.cursor() as cr:
@@ -286,6 +449,93 @@ class TestQueueWorkers(WebhookCase):
 
 
 @tagged("post_install", "-at_install")
+class TestCronLimits(WebhookCase):
+    """What a cron poll may still spend, under Odoo's default limits."""
+
+    def setUp(self):
+        super().setUp()
+        self.clock = 1000.0
+        self.addCleanup(vars(cron_limits._poll).clear)
+        for patcher in (
+            patch.dict(config.options, ODOO_DEFAULT_LIMITS),
+            patch.object(cron_limits, "monotonic", lambda: self.clock),
+        ):
+            patcher.start()
+            self.addCleanup(patcher.stop)
+
+    def test_prefork_poll_counts_the_sleep_before_it(self):
+        """The watchdog started before the worker slept: after a full
+        sleep, a poll has what the sleep left of limit_time_real; right
+        after the previous poll, nearly all of it."""
+        self.assertIsNone(cron_limits.real_seconds_left(), "outside a cron poll")
+        cron_limits.job_starting(poll := object())
+        self.assertEqual(cron_limits.real_seconds_left(), 120 - cron_limits.MAX_CRON_SLEEP)
+        self.clock += 30
+        cron_limits.job_starting(poll)  # the poll's next job: the same poll
+        self.assertEqual(cron_limits.real_seconds_left(), 120 - cron_limits.MAX_CRON_SLEEP - 30)
+        cron_limits.job_finished()
+        self.clock += 2
+        cron_limits.job_starting(object())
+        self.assertEqual(cron_limits.real_seconds_left(), 118)
+        with patch.dict(config.options, {"limit_time_real_cron": 0}):
+            self.assertIsNone(cron_limits.real_seconds_left(), "--limit-time-real-cron=0: no limit")
+        with patch.dict(config.options, {"limit_time_real_cron": 300}):
+            self.assertEqual(cron_limits.real_seconds_left(), 298)
+
+    def test_threaded_server_counts_from_the_poll_start(self):
+        """Without --workers, Odoo times each cron thread from the start of
+        its poll (thread.start_time) and restarts the server past
+        limit_time_real, also when limit_time_real_cron is 0."""
+        results = []
+
+        def poll():
+            results.append(cron_limits.real_seconds_left())
+            with patch.dict(config.options, {"limit_time_real_cron": 0}):
+                results.append(cron_limits.real_seconds_left())
+
+        thread = threading.Thread(target=poll)
+        thread.type, thread.start_time = "cron", time.time() - 100
+        thread.start()
+        thread.join()
+        self.assertEqual([round(left) for left in results], [20, 20])
+
+    def test_each_job_of_a_poll_is_timed(self):
+        """Odoo calls ir.cron._process_job for every job of a poll, with
+        the poll's cursor: cron_limits learns when a poll starts and when
+        its jobs end."""
+        seen = []
+
+        def process_job(cls, db, cron_cr, job):
+            seen.append(cron_limits.real_seconds_left())
+            self.clock += 5
+
+        IrCron = self.registry["ir.cron"]
+        with patch.object(BaseIrCron, "_process_job", classmethod(process_job)):
+            poll = object()
+            IrCron._process_job(None, poll, {})
+            IrCron._process_job(None, poll, {})
+            self.clock += 1  # the worker pings, and a trigger wakes it at once
+            IrCron._process_job(None, object(), {})
+        self.assertEqual(seen, [50, 45, 119])
+
+    def test_import_job_stops_before_the_limits_and_resumes_at_the_next_poll(self):
+        wizard = self.env["vita.stripe.import"].create({"state": "running", "mode": "test", "queued_count": 2})
+        lines = self.env["vita.stripe.import.line"].create(
+            [{"import_id": wizard.id, "stripe_subscription_id": unique("sub"), "queued": True} for _ in range(2)]
+        )
+        cron = self.env.ref("vita_subscriptions.ir_cron_stripe_import")
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+        self.clock += 1
+        cron_limits.job_starting(object())
+        self.clock += 31  # 19 s left of the poll: less than a line may take
+        with patch.object(type(lines), "_vita_import", autospec=True, side_effect=AssertionError("imported")):
+            wizard._cron_import(commit=lambda: None)
+        self.assertFalse(lines.filtered("done"))
+        self.assertEqual(wizard.state, "running")
+        self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), triggers + 1)
+
+
+@tagged("post_install", "-at_install")
 class TestRetention(WebhookCase):
     def aged(self, state, days):
         record = self.receive(seti_event())
@@ -351,3 +601,53 @@ class TestQueueEndToEnd(WebhookCase, HttpCase):
             self.assertEqual(self.Event.search(paid).state, "processed")
             move = subscription.invoice_ids
             self.assertEqual((move.state, move.payment_state in ("paid", "in_payment")), ("posted", True))
+
+
+@tagged("post_install", "-at_install")
+class TestGivenUp(WebhookCase):
+    """After its last retry, a paid invoice Odoo could not book is told to
+    an accounting manager and listed under "Needs attention"."""
+
+    def needs_attention(self):
+        """The events the log's "Needs attention" filter shows."""
+        arch = self.Event.get_views([(False, "search")])["views"]["search"]["arch"]
+        [node] = etree.fromstring(arch).xpath("//filter[@name='needs_attention']")
+        return self.Event.search(safe_eval(node.get("domain")))
+
+    def given_up(self, subscription):
+        """invoice.paid in a currency Odoo does not know (every attempt
+        fails), retried by the cron until its last attempt."""
+        stripe_invoice = invoice(subscription.stripe_subscription_id, [invoice_line(2500)], currency="zzz")
+        record = self.receive(event("invoice.paid", stripe_invoice))
+        self.assertEqual(record.state, "failed")
+        self.assertTrue(record.next_attempt, "retried later")
+        self.assertNotIn(record, self.needs_attention())
+        self.assertFalse(subscription.activity_ids, "nobody bothered while retries remain")
+        record.write({"attempts": MAX_ATTEMPTS - 1, "next_attempt": "2000-01-01 00:00:00"})
+        self.Event._cron_retry_failed()
+        self.run_queue()
+        self.assertEqual((record.state, record.attempts, record.next_attempt), ("failed", MAX_ATTEMPTS, False))
+        self.assertIn(record, self.needs_attention())
+        self.assertEqual(record.subscription_id, subscription)
+        return record
+
+    def test_the_responsible_accounting_manager_is_told(self):
+        accountant = new_test_user(self.env, "vita_accountant_given_up", groups="account.group_account_manager")
+        subscription = self.linked(user_id=accountant.id)
+        record = self.given_up(subscription)
+        activity = subscription.activity_ids
+        self.assertEqual(activity.user_id, accountant)
+        self.assertIn(record.object_id, activity.summary)
+        self.assertIn("zzz", activity.note, "why it failed")
+        record.action_retry()  # by hand, failing again: still one activity
+        self.assertEqual(len(subscription.activity_ids), 1)
+
+    def test_else_an_accounting_manager_of_the_company(self):
+        clerk = new_test_user(self.env, "vita_clerk_given_up", groups="vita_subscriptions.group_subscription_user")
+        subscription = self.linked(user_id=clerk.id)
+        self.given_up(subscription)
+        manager = subscription.activity_ids.user_id
+        self.assertEqual(len(manager), 1)
+        self.assertTrue(manager.has_group("account.group_account_manager"))
+        self.assertIn(subscription.company_id, manager.company_ids)
+        self.assertTrue(subscription.with_user(manager).read(["name"]), "the manager can open the subscription")

@@ -15,6 +15,7 @@ from time import monotonic
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
+from .. import cron_limits
 from ..const import MODES, STRIPE_SUBSCRIPTION_STATUSES, state_from_stripe
 from ..stripe_gateway import StripeGateway
 from ..stripe_shapes import item_price_id, single_item, subscription_items, subscription_tax_rate_ids
@@ -23,11 +24,15 @@ from ..utils import reopen_wizard, stripe_date
 _logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 50
-# Seconds of importing per cron run, well within the real-time limit a
-# prefork cron worker gets (limit_time_real_cron, default limit_time_real:
-# 120 s); Odoo runs the job again at once while lines remain (ir.cron
-# progress), so other jobs get their turn.
+# Seconds of importing per cron run; Odoo runs the job again at once while
+# lines remain (ir.cron progress), so other jobs get their turn. A run also
+# stops between two lines before the CPU or wall-clock limit of the cron
+# poll (Odoo counts both over all its runs in one poll, cron_limits.py),
+# with these reserves for a line (four Stripe calls), and is triggered for
+# the next poll, which starts with fresh limits.
 CRON_TIME_BUDGET = 60
+CRON_CPU_RESERVE = 10
+CRON_REAL_RESERVE = 20
 # Listed only on request: never charged, nothing to bring over.
 HIDDEN_STATUSES = ("incomplete_expired",)
 
@@ -262,14 +267,21 @@ class VitaStripeImport(models.TransientModel):
         what remains so the job runs again at once."""
         commit = commit or self.env.cr.commit
         deadline = monotonic() + time_budget
+
+        def should_stop():
+            return monotonic() > deadline or cron_limits.running_out(CRON_CPU_RESERVE, CRON_REAL_RESERVE)
+
         done = 0
         for running in self.sudo().search([("state", "=", "running")], order="id"):
             wizard = running.with_user(running.create_uid).with_company(running.company_id)
             before = wizard.processed_count
-            remaining = wizard._vita_import_queued(commit, deadline)
+            remaining = wizard._vita_import_queued(commit, should_stop)
             done += wizard.processed_count - before
             if remaining:
                 self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+                # A run that got nothing done counts as finished until the
+                # job's next hour: triggered, it goes on at the next poll.
+                self.env.ref("vita_subscriptions.ir_cron_stripe_import")._trigger()
                 return
 
     def _vita_pending_lines(self, limit=None):
@@ -277,11 +289,12 @@ class VitaStripeImport(models.TransientModel):
             [("import_id", "=", self.id), ("queued", "=", True), ("done", "=", False)], limit=limit
         )
 
-    def _vita_import_queued(self, commit, deadline=None):
+    def _vita_import_queued(self, commit, should_stop=None):
         """Import the queued lines batch by batch, each line in its own
         savepoint so one failure does not stop the others, ``commit()``
         after every batch: a killed import keeps what was committed and
-        goes on from there. Returns how many lines remain."""
+        goes on from there. Stops between two lines once ``should_stop()``
+        says so. Returns how many lines remain."""
         self.ensure_one()
         try:
             gateway = self._vita_gateway()
@@ -292,6 +305,8 @@ class VitaStripeImport(models.TransientModel):
             return 0
         while batch := self._vita_pending_lines(limit=BATCH_SIZE):
             for line in batch:
+                if should_stop and should_stop():
+                    break
                 try:
                     with self.env.cr.savepoint():
                         line._vita_import(gateway)
@@ -300,10 +315,8 @@ class VitaStripeImport(models.TransientModel):
                     _logger.warning("Import of Stripe subscription %s failed: %s", line.stripe_subscription_id, error)
                 line.done = True
             commit()  # pylint: disable=invalid-commit
-            if deadline is not None and monotonic() > deadline:
-                remaining = len(self._vita_pending_lines())
-                if remaining:
-                    return remaining
+            if should_stop and should_stop() and (remaining := len(self._vita_pending_lines())):
+                return remaining
         self._vita_finish()
         commit()
         return 0
