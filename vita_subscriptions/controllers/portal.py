@@ -358,8 +358,10 @@ class VitaSubscriptionPortal(CustomerPortal):
 
     @http.route("/my/credit_card", type="http", auth="user", website=True, methods=["GET"])
     def portal_vita_credit_card(self, **kw):
-        values = self._prepare_portal_layout_values()
         partner = self._vita_card_partner()
+        if not partner._vita_card_page_company():
+            raise NotFound()
+        values = self._prepare_portal_layout_values()
         values.update(
             {
                 "page_name": "vita_credit_card",

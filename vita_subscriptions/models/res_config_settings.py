@@ -73,6 +73,7 @@ class ResConfigSettings(models.TransientModel):
     def action_vita_reconcile(self):
         """Reconcile every subscription of the company with Stripe now."""
         self.ensure_one()
+        self.check_access("write")  # administrators: it writes every subscription in sudo
         counts = self.env["vita.subscription"]._vita_reconcile_company(
             StripeGateway.for_company(self.env, self.company_id)
         )
@@ -93,6 +94,7 @@ class ResConfigSettings(models.TransientModel):
         """Register the webhook URL of the current company's Stripe
         provider in its Stripe account and keep the signing secret."""
         self.ensure_one()
+        self.check_access("write")  # administrators, before Stripe is called
         self.execute()  # Save a changed webhook key first: the URL depends on it.
         provider = StripeGateway.provider_of(self.env, self.company_id)
         if not provider.vita_webhook_key:

@@ -1,7 +1,9 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+from ..const import PARAM_PORTAL_ENABLED
 from ..stripe_gateway import StripeGateway
+from .vita_subscription import ENDED_STATES
 
 
 class ResPartner(models.Model):
@@ -108,25 +110,61 @@ class ResPartner(models.Model):
     # sudo; the controller only routes and checks CSRF)
     # ------------------------------------------------------------------
 
+    def _vita_card_page_company(self):
+        """The company whose Stripe account the card page is about (the
+        customer's own company, else the current one) when it bills a
+        running subscription of this customer; none otherwise, or with the
+        portal setting off: then there is no card page and no menu entry."""
+        Company = self.env["res.company"]
+        if not self.env["ir.config_parameter"].sudo().get_param(PARAM_PORTAL_ENABLED):
+            return Company
+        partner = self.sudo().commercial_partner_id
+        company = partner.company_id or self.env.company
+        provider = StripeGateway.find_provider(self.env, company)
+        if not provider or provider.state == "disabled":
+            return Company
+        billed = (
+            self.env["vita.subscription"]
+            .sudo()
+            .search_count(
+                [
+                    ("commercial_partner_id", "=", partner.id),
+                    ("company_id", "=", company.id),
+                    ("mode", "=", StripeGateway.mode_of(provider)),
+                    ("stripe_subscription_id", "!=", False),
+                    ("state", "not in", ENDED_STATES),
+                ],
+                limit=1,
+            )
+        )
+        return company if billed else Company
+
     def _vita_card_gateway(self, user, change=False):
-        """(gateway, Stripe customer id) of this customer, the Stripe
-        customer created on first need; ``change`` checks that ``user`` may
-        replace the card."""
+        """The gateway of the card page's Stripe account; ``change`` checks
+        that ``user`` may replace the card."""
         self.ensure_one()
         if change and not self._vita_may_change_card(user):
             raise UserError(self.env._("Only the primary contact of a subscription may change the card."))
-        gateway = StripeGateway.for_company(self.env, self.company_id or self.env.company)
-        return gateway, self._vita_stripe_customer(gateway)
+        company = self._vita_card_page_company()
+        if not company:
+            raise UserError(self.env._("You have no running subscription to pay by card."))
+        return StripeGateway.for_company(self.env, company)
 
     def _vita_portal_card_values(self, user):
-        """The card page: the default card Stripe holds and Stripe.js."""
-        gateway, customer_id = self._vita_card_gateway(user)
-        return {"card": gateway.default_card(customer_id), **gateway.provider.company_id._vita_stripe_js_values()}
+        """The card page: the default card Stripe holds and Stripe.js. Read
+        only (a GET): a customer Stripe does not know yet has no card."""
+        gateway = self._vita_card_gateway(user)
+        partner_sudo = self.commercial_partner_id.sudo().with_company(gateway.provider.company_id)
+        customer_id = partner_sudo[f"vita_stripe_customer_{gateway.mode}_id"]
+        card = gateway.default_card(customer_id) if customer_id else None
+        return {"card": card, **gateway.provider.company_id._vita_stripe_js_values()}
 
     def _vita_portal_card_setup_intent(self, user, attempt):
-        """The client secret of a SetupIntent for a new card; ``attempt``
-        (one per click, kept on network retries) makes the idempotency key."""
-        gateway, customer_id = self._vita_card_gateway(user, change=True)
+        """The client secret of a SetupIntent for a new card, for the Stripe
+        customer (created now if need be); ``attempt`` (one per click, kept
+        on network retries) makes the idempotency key."""
+        gateway = self._vita_card_gateway(user, change=True)
+        customer_id = self._vita_stripe_customer(gateway)
         key = gateway.idempotency_key(self, "card-setup-intent", attempt or "")
         return gateway.create_setup_intent(customer_id, key).client_secret
 
@@ -134,6 +172,7 @@ class ResPartner(models.Model):
         """Make a confirmed card the customer's default in Stripe."""
         if not payment_method_id:
             raise UserError(self.env._("No card was given."))
-        gateway, customer_id = self._vita_card_gateway(user, change=True)
+        gateway = self._vita_card_gateway(user, change=True)
+        customer_id = self._vita_stripe_customer(gateway)
         gateway.make_default_card(customer_id, payment_method_id)
         self._vita_card_changed(gateway, payment_method_id)

@@ -22,6 +22,7 @@ class VitaStripeEvent(models.Model):
                     ("card_payment_method_id", "=", payment_method.get("id")),
                     ("mode", "=", self._vita_mode()),
                     ("state", "not in", ("canceled", "incomplete_expired")),
+                    *self._vita_company_domain(),
                 ]
             )
         )

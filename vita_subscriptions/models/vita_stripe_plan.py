@@ -112,6 +112,8 @@ class VitaStripePlan(models.Model):
     # ------------------------------------------------------------------
 
     def action_sync_from_stripe(self):
+        # The sync writes in sudo: only for those who may write plans (managers).
+        self.check_access("write")
         self.env["vita.stripe.plan"]._vita_sync_catalogue_from_stripe()
         return {
             "type": "ir.actions.client",
@@ -195,5 +197,6 @@ class VitaStripePlan(models.Model):
         set by subscription managers."""
         if not self.env.user.has_group("vita_subscriptions.group_subscription_manager"):
             raise UserError(self.env._("Only subscription managers may choose the plans offered in the portal."))
+        self.check_access("write")  # and only their companies' plans
         self.sudo().write({"offered_in_portal": offered})
         return True

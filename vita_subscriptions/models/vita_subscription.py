@@ -4,7 +4,7 @@ from datetime import UTC, datetime, time
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..const import PARAM_PRORATION, STATE_SELECTION, state_from_stripe
 from ..stripe_gateway import StripeGateway
@@ -101,9 +101,13 @@ class VitaSubscription(models.Model):
         help="Stripe mode the subscription lives in; test and live records never mix.",
     )
     stripe_subscription_id = fields.Char("Stripe subscription", readonly=True, copy=False, index=True)
-    stripe_item_id = fields.Char("Stripe subscription item", readonly=True, copy=False)
+    # Internals of the sync, not for portal users (their pages read in sudo).
+    stripe_item_id = fields.Char("Stripe subscription item", readonly=True, copy=False, groups="base.group_user")
     stripe_attempt = fields.Integer(
-        readonly=True, copy=False, help="Abandoned subscribe attempts (declined card, failed 3-D Secure)."
+        readonly=True,
+        copy=False,
+        groups="base.group_user",
+        help="Abandoned subscribe attempts (declined card, failed 3-D Secure).",
     )
     user_id = fields.Many2one(
         "res.users", string="Responsible", default=lambda self: self.env.user, tracking=True, check_company=True
@@ -121,6 +125,9 @@ class VitaSubscription(models.Model):
     )
     invoice_ids = fields.One2many("account.move", "vita_subscription_id", string="Invoices", readonly=True)
     invoice_count = fields.Integer(compute="_compute_invoice_count")
+    # The e-mailed link's token lets its holder subscribe (SPEC §5): portal
+    # users, who may only view, do not read it (the pages read it in sudo).
+    access_token = fields.Char(groups="base.group_user")
 
     _sql_constraints = [
         (
@@ -217,6 +224,12 @@ class VitaSubscription(models.Model):
     def _compute_access_url(self):
         for subscription in self:
             subscription.access_url = f"/my/subscriptions/{subscription.id}"
+
+    def get_portal_url(self, suffix=None, report_type=None, download=None, query_string=None, anchor=None):
+        """The URL carries the access token: only for those who may read it
+        (portal.mixin's would hand it to anyone who reads the record)."""
+        self.check_field_access_rights("read", ["access_token"])
+        return super().get_portal_url(suffix, report_type, download, query_string, anchor)
 
     # ------------------------------------------------------------------
     # Constraints
@@ -636,8 +649,20 @@ class VitaSubscription(models.Model):
     # Actions
     # ------------------------------------------------------------------
 
+    def _vita_check_stripe_rights(self):
+        """Before a change in Stripe, which no rollback undoes (SPEC §12):
+        the caller may write these records (access rights and record rules)
+        and, if a portal user, is their primary contact. In sudo (the portal
+        controller) only the latter: the controller has checked the visitor
+        may see the record."""
+        self.check_access("write")
+        user = self.env.user
+        if user.share and any(subscription.contact_id != user.partner_id for subscription in self):
+            raise AccessError(self.env._("Only the primary contact of this subscription may do this."))
+
     def action_send_email(self):
         self.ensure_one()
+        self._vita_check_stripe_rights()  # the e-mail carries the link that subscribes
         template = self.env.ref("vita_subscriptions.mail_template_subscription", raise_if_not_found=False)
         return {
             "type": "ir.actions.act_window",
@@ -661,6 +686,7 @@ class VitaSubscription(models.Model):
 
     def action_cancel(self):
         self.ensure_one()
+        self._vita_check_stripe_rights()
         self._check_can_cancel()
         return {
             "type": "ir.actions.act_window",
@@ -676,11 +702,13 @@ class VitaSubscription(models.Model):
             raise UserError(self.env._("Only a running subscription can be cancelled."))
 
     def action_cancel_now(self):
+        self._vita_check_stripe_rights()
         for subscription in self:
             subscription._check_can_cancel()
             subscription._vita_stripe_cancel(now=True)
 
     def action_cancel_at_period_end(self):
+        self._vita_check_stripe_rights()
         for subscription in self:
             subscription._check_can_cancel()
             if not subscription.cancel_at_period_end:
@@ -691,6 +719,7 @@ class VitaSubscription(models.Model):
         return bool(self.stripe_subscription_id and self.cancel_at_period_end and self.state not in ENDED_STATES)
 
     def action_reactivate(self):
+        self._vita_check_stripe_rights()
         for subscription in self:
             if not subscription._vita_can_reactivate():
                 raise UserError(

@@ -372,6 +372,7 @@ class VitaSubscription(models.Model):
 
     def action_sync_from_stripe(self):
         """Sync button: state, missing paid invoices and drift."""
+        self._vita_check_stripe_rights()
         for subscription in self.filtered("stripe_subscription_id"):
             gateway = subscription._vita_gateway()
             subscription._vita_reconcile(gateway.retrieve_subscription(subscription.stripe_subscription_id), gateway)

@@ -185,7 +185,7 @@ class VitaSubscription(models.Model):
         Stripe follows Odoo; told in the chatter with the user's name.
         Stripe is read again first: the line may be out of date."""
         self.ensure_one()
-        self.check_access("write")
+        self._vita_check_stripe_rights()
         if not use_stripe and field_name in STRIPE_ONLY_FIELDS:
             raise UserError(self.env._("Stripe sets the status: only Stripe's can be used."))
         gateway = self._vita_gateway()

@@ -114,6 +114,7 @@ class VitaSubscription(models.Model):
         """Apply the change in Stripe, then here; the chatter says who
         changed what. The row lock makes a double click change once."""
         self.ensure_one()
+        self._vita_check_stripe_rights()
         self.env.cr.execute("SELECT id FROM vita_subscription WHERE id = %s FOR NO KEY UPDATE", [self.id])
         self.invalidate_recordset()
         self._vita_check_plan_change(plan, quantity, portal=portal)
@@ -144,6 +145,7 @@ class VitaSubscription(models.Model):
 
     def action_change_plan(self):
         self.ensure_one()
+        self._vita_check_stripe_rights()
         if not self._vita_can_change_plan():
             raise UserError(self.env._("Only a running subscription that is not being cancelled can change its plan."))
         return {

@@ -44,7 +44,7 @@ class VitaSubscription(models.Model):
 
     _inherit = "vita.subscription"  # pylint: disable=consider-merging-classes-inherited
 
-    card_payment_method_id = fields.Char("Stripe card", readonly=True, copy=False)
+    card_payment_method_id = fields.Char("Stripe card", readonly=True, copy=False, groups="base.group_user")
     card_brand = fields.Char(readonly=True, copy=False)
     card_last4 = fields.Char("Card last 4 digits", size=4, readonly=True, copy=False)
     card_exp_month = fields.Integer("Card expiry month", readonly=True, copy=False)
@@ -158,6 +158,7 @@ class VitaSubscription(models.Model):
     def action_send_card_update_email(self):
         """E-mail the primary contact of each subscription a link to the
         portal's card page."""
+        self._vita_check_stripe_rights()
         template = self.env.ref("vita_subscriptions.mail_template_card_update")
         for subscription in self:
             subscription.message_post_with_source(template, message_type="comment", subtype_xmlid="mail.mt_comment")

@@ -177,6 +177,25 @@ class TestTwoStripeAccounts(WebhookCase, HttpCase):
         self.assertEqual(len(subscription_b.invoice_ids), invoices_b + 1)
         self.assertEqual(subscription_b.invoice_ids.company_id, self.company_b)
 
+    def test_card_events_land_in_their_company_only(self):
+        """A card event (payment_method.*) of B's account updates B's
+        subscriptions only, even where A's name the same card id."""
+        subscription_a, subscription_b = self.subscribed(), self.subscribed_b()
+        card_id = unique("pm")
+        (subscription_a | subscription_b).with_context(vita_from_stripe=True).write(
+            {"card_payment_method_id": card_id, "card_exp_month": 12, "card_exp_year": 2034}
+        )
+        payment_method = {
+            "id": card_id,
+            "object": "payment_method",
+            "type": "card",
+            "card": {"brand": "visa", "last4": "4242", "exp_month": 9, "exp_year": 2040},
+        }
+        updated_via_b = event("payment_method.automatically_updated", payment_method)
+        self.assert_handled(self.deliver(updated_via_b, self.provider_b, WEBHOOK_SECRET_B), updated_via_b, "processed")
+        self.assertEqual((subscription_b.card_exp_month, subscription_b.card_exp_year), (9, 2040))
+        self.assertEqual((subscription_a.card_exp_month, subscription_a.card_exp_year), (12, 2034))
+
     def test_key_of_a_with_signature_of_b_is_refused(self):
         subscription_a = self.subscribed()
         invoices_a = len(subscription_a.invoice_ids)

@@ -50,7 +50,7 @@ class PortalCase(SubscriptionCase, HttpCase):
     def csrf_token(self):
         """The CSRF token of the current session, read from a portal page."""
         session = getattr(self, "session", None)
-        page = self.url_open("/my/credit_card" if session and session.uid else "/web/login").text
+        page = self.url_open("/my/home" if session and session.uid else "/web/login").text
         marker = 'csrf_token: "'
         start = page.index(marker) + len(marker)
         return page[start : page.index('"', start)]
@@ -179,6 +179,8 @@ class TestPortalAccess(PortalCase):
         self.authenticate("vita_owner", "vita_owner")
         counters = self.json_call("/my/counters", {"counters": ["vita_subscription_count"]})
         self.assertEqual(counters["vita_subscription_count"], 2)
+        self.assertNotIn("/my/credit_card", self.url_open("/my/home").text, "no card pays a subscription yet")
+        self.subscribed(name="Three", contact_id=self.contact.id)
         self.assertIn("/my/credit_card", self.url_open("/my/home").text)
 
     def test_detail_page_by_visitor(self):
@@ -434,10 +436,12 @@ class TestPortalAccess(PortalCase):
         self.assertIn("Only the primary contact", answer["error"])
 
     def test_credit_card_page_without_a_card(self):
-        stranger_company = self.stranger.partner_id.commercial_partner_id
-        stranger_company.property_product_pricelist = self.eur_pricelist
-        self.prepare(partner_id=stranger_company.id, contact_id=self.stranger.partner_id.id)
-        self.authenticate("vita_stranger", "vita_stranger")
+        self.subscribed(contact_id=self.contact.id)
+        # The card removed in Stripe: no default card left.
+        self.localstripe._post(
+            f"customers/{self.stripe_customer_id}", json={"invoice_settings": {"default_payment_method": ""}}
+        )
+        self.authenticate("vita_owner", "vita_owner")
         page = self.url_open("/my/credit_card").text
         self.assertIn("No card is saved yet", page)
         self.assertIn("Add a card", page, "nothing to replace")

@@ -84,6 +84,7 @@ class VitaStripeImport(models.TransientModel):
     def action_load(self):
         """List the Stripe subscriptions unknown to Odoo, with proposals."""
         self.ensure_one()
+        self.check_access("write")  # managers only: it may sync the catalogue in sudo
         gateway = self._vita_gateway()
         stripe_subscriptions = [subscription.to_dict() for subscription in gateway.list_subscriptions_with_customers()]
         known = set(
@@ -241,6 +242,7 @@ class VitaStripeImport(models.TransientModel):
         """Queue the checked lines. One batch is imported at once; more are
         imported by a cron job, one committed batch at a time."""
         self.ensure_one()
+        self.check_access("write")  # managers, before Stripe's metadata is written
         if self.state == "draft":
             self.action_load()
         self._check_mode(self._vita_gateway())
