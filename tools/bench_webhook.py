@@ -253,9 +253,10 @@ class OdooServer:
             "--http-interface=127.0.0.1",
             f"--http-port={self.port}",
             f"--gevent-port={gevent_port}",
-            "--limit-time-real-cron=0",
             f"--logfile={self.log}",
             "--log-level=info",
+            # Odoo's default time limits unless asked otherwise (--odoo-arg).
+            *args.odoo_arg,
         ]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
         self.url = f"http://127.0.0.1:{self.port}"
@@ -438,8 +439,27 @@ def wait_handled(connection, run, total, timeout):
     return None
 
 
+# How Odoo's log says it killed a worker: wall clock (the master's SIGKILL
+# of a prefork worker, server.py process_timeout) and CPU (SIGXCPU).
+KILLED_WALL_CLOCK = re.compile(r"Worker\w* \(\d+\) timeout after")
+KILLED_CPU = re.compile(r"CPU time limit \(\d+\) reached")
+
+
+def worker_kills(servers, offsets):
+    """(wall-clock kills, CPU kills) in the servers' logs since ``offsets``."""
+    wall = cpu = 0
+    for server, offset in zip(servers, offsets, strict=True):
+        with open(server.log, "rb") as log:
+            log.seek(offset)
+            text = log.read().decode(errors="replace")
+        wall += len(KILLED_WALL_CLOCK.findall(text))
+        cpu += len(KILLED_CPU.findall(text))
+    return wall, cpu
+
+
 def burst(args, connection, servers, *, key, secret, subscriptions, label):
     run = f"b{uuid.uuid4().hex[:8]}"
+    log_offsets = [log_offset(server.log) for server in servers]
     events = [paid_invoice_event(run, n, subscriptions[n % len(subscriptions)]) for n in range(args.events)]
     items = [
         ("POST", f"{servers[n % len(servers)].url}/vita_subscriptions/webhook/{key}", json.dumps(e).encode(), secret)
@@ -473,6 +493,8 @@ def burst(args, connection, servers, *, key, secret, subscriptions, label):
         f"all handled after {total:.1f} s{'' if done else ' (TIMEOUT)'}"
     )
     print(f"    states {states}; invoices {len(moves)}; duplicates {duplicates}; lost {lost}; {rate:.0f} invoices/min")
+    wall, cpu = worker_kills(servers, log_offsets)
+    print(f"    workers killed (Odoo's log): {wall + cpu} ({wall} wall clock, {cpu} CPU)")
     return rate, total, duplicates, lost
 
 
@@ -559,6 +581,13 @@ def queue_main():
     parser.add_argument("--timeout", type=int, default=3600, help="seconds to wait for a burst to be handled")
     parser.add_argument("--latency-events", type=int, default=20, help="paid invoices sent one at a time")
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: ack,latency,burst,scale")
+    parser.add_argument(
+        "--odoo-arg",
+        action="append",
+        default=[],
+        help="an option for the Odoo servers (repeat it), e.g. --odoo-arg=--limit-time-real-cron=0; "
+        "without any, Odoo runs with its default time limits",
+    )
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     connection = db_connect(args.db)
