@@ -1,13 +1,13 @@
 {
     "name": "Vita Subscriptions (Stripe Billing)",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Accounting/Accounting",
     "summary": "Bill customers through Stripe Billing subscriptions from Odoo",
     "author": "Vita",
     "website": "https://github.com/vita/vita_subscriptions",
     "license": "LGPL-3",
     "development_status": "Beta",
-    "depends": ["account", "portal", "mail", "payment_stripe"],
+    "depends": ["account", "account_edi_ubl_cii", "account_payment", "portal", "mail", "payment_stripe"],
     "external_dependencies": {"python": ["stripe"]},
     "data": [
         "security/vita_subscriptions_security.xml",

@@ -20,8 +20,11 @@ EVENT_HANDLERS = {
     "invoice.payment_succeeded": "_handle_invoice_paid",
     "invoice.payment_failed": "_handle_invoice_payment_failed",
     "invoice.payment_action_required": "_handle_invoice_action_required",
-    "invoice.voided": "_handle_invoice_closed_unpaid",
-    "invoice.marked_uncollectible": "_handle_invoice_closed_unpaid",
+    # The invoice of record (issue 22): vita_stripe_event_invoice.py.
+    "invoice.finalized": "_handle_invoice_finalized",
+    "invoice_payment.paid": "_handle_invoice_payment_paid",
+    "invoice.voided": "_handle_invoice_voided",
+    "invoice.marked_uncollectible": "_handle_invoice_marked_uncollectible",
     "credit_note.created": "_handle_credit_note",
     "refund.created": "_handle_refund",
     "charge.refunded": "_handle_charge_refunded",

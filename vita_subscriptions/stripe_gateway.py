@@ -462,15 +462,28 @@ class StripeGateway:
                 raise
 
     def list_paid_invoices(self, subscription_id) -> Iterator[dict]:
-        """The paid invoices of a subscription, as plain dicts shaped like
-        webhook payloads. Filtered here rather than with ``status=paid``:
-        the list answers every status on every API version.
+        """The paid invoices of a subscription, newest first (see list_invoices)."""
+        return self.list_invoices(subscription_id, ("paid",))
+
+    def list_invoices(self, subscription_id, statuses) -> Iterator[dict]:
+        """The invoices of a subscription whose status is one of
+        ``statuses``, newest first, as plain dicts shaped like webhook
+        payloads. Filtered here rather than with ``status=``: one list
+        answers every status, on every API version.
         https://docs.stripe.com/api/invoices/list"""
         params: stripe.params.InvoiceListParams = {"subscription": subscription_id, "limit": PAGE_SIZE}
         with self._errors_as_user_errors("invoices.list"):
             for invoice in self.client.v1.invoices.list(params=params).auto_paging_iter():
-                if invoice.status == "paid":
+                if invoice.status in statuses:
                     yield invoice.to_dict()
+
+    def set_invoice_metadata(self, invoice_id, metadata) -> stripe.Invoice:
+        """Set these metadata keys on an invoice (Stripe keeps the others);
+        a finalized invoice's metadata stays editable.
+        https://docs.stripe.com/api/invoices/update"""
+        params: stripe.params.InvoiceUpdateParams = {"metadata": metadata}
+        with self._errors_as_user_errors("invoices.update"):
+            return self.client.v1.invoices.update(invoice_id, params=params)
 
     def list_invoice_lines(self, invoice_id) -> list[dict]:
         """Every line of an invoice, paged, as plain dicts: events and

@@ -2,6 +2,7 @@ import logging
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from ..utils import from_stripe_amount, stripe_date, to_stripe_amount
 
@@ -17,6 +18,13 @@ class AccountMove(models.Model):
     vita_stripe_invoice_id = fields.Char("Stripe invoice", copy=False, readonly=True, index="btree_not_null")
     vita_stripe_invoice_url = fields.Char("Stripe invoice link", copy=False, readonly=True)
     vita_stripe_credit_note_id = fields.Char("Stripe credit note", copy=False, readonly=True, index="btree_not_null")
+    vita_bad_debt_move_id = fields.Many2one(
+        "account.move",
+        string="Bad debt write-off",
+        copy=False,
+        readonly=True,
+        help="The entry that closed this invoice's receivable when Stripe marked it uncollectible.",
+    )
 
     _sql_constraints = [
         (
@@ -37,6 +45,12 @@ class AccountMove(models.Model):
         result = super()._compute_display_qr_code()
         self.filtered("vita_stripe_invoice_id").display_qr_code = False
         return result
+
+    def _has_to_be_paid(self):
+        """Stripe collects the invoices of subscriptions (the card or
+        mandate on file, or its hosted page): the portal never offers to pay
+        them through Odoo as well."""
+        return not self.vita_stripe_invoice_id and super()._has_to_be_paid()
 
     def _vita_match_stripe_amounts(self, stripe_invoice, tax_amounts):
         """Make untaxed amount, tax per rate and total what Stripe charged,
@@ -143,6 +157,11 @@ class AccountMove(models.Model):
         self.ensure_one()
         currency = self.currency_id
         collected = from_stripe_amount(stripe_invoice.get("amount_paid") or 0, currency)
+        # Payments already registered one by one (invoice_payment.paid) are
+        # part of amount_paid: only the rest is registered here.
+        collected = max(
+            collected - sum(self.matched_payment_ids.filtered("vita_stripe_payment_id").mapped("amount")), 0
+        )
         # Credit notes issued before payment reduce what is due; they
         # become Odoo credit notes of their own (credit_note.created).
         credited = from_stripe_amount(stripe_invoice.get("pre_payment_credit_notes_amount") or 0, currency)
@@ -221,6 +240,86 @@ class AccountMove(models.Model):
         payments = self._vita_register_payment(amount, payment_date, refund_id)
         payments.vita_stripe_refund_id = refund_id
         return payments
+
+    def _vita_register_invoice_payment(self, amount, payment_id, paid_at=None):
+        """One payment Stripe received for this invoice (partial or whole),
+        tagged with Stripe's invoice payment id so it is booked once."""
+        self.ensure_one()
+        payment_date = stripe_date(paid_at) or fields.Date.context_today(self)
+        payments = self._vita_register_payment(amount, payment_date, self.payment_reference or self.name)
+        payments.vita_stripe_payment_id = payment_id
+        return payments
+
+    def _vita_lock_for_payment(self):
+        """Lock this invoice's row until the transaction ends. The events
+        that pay an invoice (invoice.paid, invoice_payment.paid) are not in
+        one queue key: when two run at once, the second waits here, then
+        fails to serialize (REPEATABLE READ: the row changed since its
+        snapshot) and the queue takes it again, seeing the first's payment."""
+        self.env.cr.execute(SQL("SELECT id FROM account_move WHERE id IN %s FOR NO KEY UPDATE", tuple(self.ids)))
+
+    def _vita_open_receivable_lines(self):
+        return self.line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
+        )
+
+    def _vita_reconcile_credit_notes(self):
+        """Settle this invoice with its posted credit notes that are still
+        open (issued before the payment, they lowered what Stripe charged)."""
+        self.ensure_one()
+        credit_notes = self.search([("reversed_entry_id", "=", self.id), ("state", "=", "posted")])
+        lines = credit_notes._vita_open_receivable_lines()
+        if lines and self._vita_open_receivable_lines():
+            (self._vita_open_receivable_lines() | lines).reconcile()
+
+    def _vita_write_off_bad_debt(self, account, date, ref):
+        """Close what remains of this invoice's receivable with a
+        miscellaneous entry to ``account`` (an expense): revenue and VAT
+        stay as invoiced, the loss is an expense, and the entry is undone
+        if the customer pays after all (_vita_reopen_bad_debt)."""
+        self.ensure_one()
+        receivable = self._vita_open_receivable_lines()
+        amount_currency = sum(receivable.mapped("amount_residual_currency"))
+        balance = sum(receivable.mapped("amount_residual"))
+        common = {"partner_id": self.commercial_partner_id.id, "currency_id": self.currency_id.id, "name": ref}
+        write_off = self.create(
+            {
+                "move_type": "entry",
+                "date": date,
+                "ref": ref,
+                "company_id": self.company_id.id,
+                "line_ids": [
+                    Command.create(
+                        dict(
+                            common,
+                            account_id=receivable[:1].account_id.id,
+                            amount_currency=-amount_currency,
+                            balance=-balance,
+                        )
+                    ),
+                    Command.create(
+                        dict(common, account_id=account.id, amount_currency=amount_currency, balance=balance)
+                    ),
+                ],
+            }
+        )
+        write_off.action_post()
+        (receivable | write_off._vita_open_receivable_lines()).reconcile()
+        self.vita_bad_debt_move_id = write_off
+        return write_off
+
+    def _vita_reopen_bad_debt(self):
+        """Undo the bad-debt write-off (reversed, and the reversal
+        reconciled with it): the receivable is open again for the payment
+        Stripe received."""
+        self.ensure_one()
+        write_off = self.vita_bad_debt_move_id
+        reversal = write_off._reverse_moves(
+            [{"date": fields.Date.context_today(self), "ref": self.env._("Reversal of %s", write_off.name)}],
+            cancel=True,
+        )
+        self.vita_bad_debt_move_id = False
+        return reversal
 
     def _vita_register_payment(self, amount, payment_date, memo):
         wizard = (

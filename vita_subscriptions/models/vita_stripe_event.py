@@ -705,15 +705,6 @@ class VitaStripeEvent(models.Model):
             return "ignored", self.env._("The invoice is already paid: a late event, nothing changed.")
         return "processed"
 
-    def _handle_invoice_closed_unpaid(self, stripe_invoice):
-        """invoice.voided / invoice.marked_uncollectible: never paid, so
-        never booked in Odoo; the subscription's chatter keeps the fact."""
-        subscription = self._vita_invoice_subscription(stripe_invoice)
-        if not subscription:
-            return "ignored"
-        subscription._vita_invoice_closed_unpaid(stripe_invoice, self.event_type)
-        return "processed"
-
     # Money going back: credit notes, refunds, disputes.
 
     def _handle_credit_note(self, credit_note):

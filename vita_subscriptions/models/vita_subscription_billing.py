@@ -1,6 +1,8 @@
-"""Money side of a subscription: paid Stripe invoices become paid Odoo
-invoices, failed payments reach the customer, and the reconciliation heals
-what a missed webhook left behind."""
+"""Money side of a subscription: the money rules that make Odoo's invoice
+of a Stripe invoice (lines, taxes, totals), what Stripe collects registered
+on it, failed payments told to the customer, and the reconciliation that
+heals what a missed webhook left behind. When the invoice is booked,
+reversed or written off is vita_subscription_invoice.py's."""
 
 import logging
 from decimal import Decimal, InvalidOperation
@@ -30,6 +32,7 @@ BOOKED_ONCE_CONSTRAINTS = frozenset(
         "account_move_vita_stripe_invoice_unique",
         "account_move_vita_stripe_credit_note_unique",
         "account_payment_vita_stripe_refund_unique",
+        "account_payment_vita_stripe_payment_unique",
     }
 )
 
@@ -89,7 +92,7 @@ class VitaSubscription(models.Model):
         same invoice: the second finds the first one's Odoo invoice.
         """
         self.ensure_one()
-        move = self._vita_invoice_from_stripe(stripe_invoice)
+        move = self._vita_paid_invoice(stripe_invoice)
         if self.state in STATES_TO_REFRESH_ON_PAYMENT:
             self._vita_apply_stripe_subscription(
                 self._vita_gateway().retrieve_subscription(self.stripe_subscription_id)
@@ -100,6 +103,61 @@ class VitaSubscription(models.Model):
             self.with_context(vita_from_stripe=True).state = "active"
         self._vita_close_payment_problems(stripe_invoice)
         return move
+
+    def _vita_paid_invoice(self, stripe_invoice):
+        """The Odoo invoice of a paid Stripe invoice: booked when missing,
+        and what Stripe collected registered on it once. Empty when a
+        concurrent event booked it after our snapshot: a second paid event,
+        a payment's own event or the reconciliation, which register their
+        payments; the reconciliation registers anything they left."""
+        move = self._vita_invoice_from_stripe(stripe_invoice)
+        if move:
+            self._vita_pay_stripe_invoice(move, stripe_invoice)
+        return move
+
+    def _vita_pay_stripe_invoice(self, move, stripe_invoice):
+        """Register on ``move`` what Stripe collected and Odoo has not
+        registered yet: everything when the invoice was open (booked at
+        finalization, or just now), the rest after partial payments,
+        nothing for a second paid event."""
+
+        def pay():
+            if move.currency_id.is_zero(move.amount_residual):
+                return self.env["account.payment"]
+            payments = move._vita_register_stripe_payment(stripe_invoice)
+            if stripe_invoice.get("pre_payment_credit_notes_amount"):
+                self._vita_book_pre_payment_credit_notes(move)
+                move._vita_reconcile_credit_notes()
+            return payments
+
+        move._vita_lock_for_payment()
+        return self._vita_pay_written_off(move, pay)
+
+    def _vita_invoice_payment_paid(self, move, invoice_payment):
+        """One payment Stripe received for ``move`` (partial or whole; one
+        ``invoice_payment`` each since API 2025-03-31.basil): registered
+        once, keyed by its id. Nothing when Odoo's invoice is settled
+        already: its invoice.paid came first and registered all of
+        ``amount_paid``. Returns the payment, or empty."""
+        Payment = self.env["account.payment"]
+        move._vita_lock_for_payment()
+        domain = [("company_id", "=", self.company_id.id), ("vita_stripe_payment_id", "=", invoice_payment["id"])]
+        if Payment.sudo().search_count(domain, limit=1):
+            return Payment
+        amount = from_stripe_amount(invoice_payment.get("amount_paid") or 0, move.currency_id)
+
+        def pay():
+            paid = min(amount, move.amount_residual)
+            if move.currency_id.compare_amounts(paid, 0) <= 0:
+                return Payment
+            paid_at = (invoice_payment.get("status_transitions") or {}).get("paid_at")
+            return self._vita_book_once(
+                invoice_payment["id"], move._vita_register_invoice_payment, paid, invoice_payment["id"], paid_at
+            )
+
+        if move.currency_id.is_zero(move.amount_residual) and not move.vita_bad_debt_move_id:
+            return Payment
+        return self._vita_pay_written_off(move, pay)
 
     def _vita_lock_stripe_invoice(self, stripe_invoice_id):
         """Queue every money event of one Stripe invoice (paid, refunds,
@@ -118,7 +176,8 @@ class VitaSubscription(models.Model):
         )
 
     def _vita_invoice_from_stripe(self, stripe_invoice):
-        """The Odoo invoice of a paid Stripe invoice, created when missing.
+        """The Odoo invoice of a finalized Stripe invoice, booked when
+        missing (vita_subscription_invoice.py, _vita_book_stripe_invoice).
 
         An advisory lock on the Stripe invoice id queues the events of the
         same invoice. The waiting transaction's snapshot may predate the
@@ -157,32 +216,26 @@ class VitaSubscription(models.Model):
             _logger.info("Stripe %s was booked by a concurrent event", stripe_id)
             return self.env["account.move"]
 
-    def _vita_book_stripe_invoice(self, stripe_invoice):
-        move = (
-            self.env["account.move"]
-            .sudo()
-            .with_company(self.company_id)
-            .create(self._vita_invoice_vals(stripe_invoice))
-        )
-        move._vita_match_stripe_amounts(stripe_invoice, self._vita_tax_amounts(stripe_invoice, move.currency_id))
-        move.action_post()
-        move._vita_register_stripe_payment(stripe_invoice)
-        if stripe_invoice.get("pre_payment_credit_notes_amount"):
-            self._vita_book_pre_payment_credit_notes(move)
-        return move
-
     def _vita_invoice_vals(self, stripe_invoice):
+        """The Odoo invoice of a Stripe invoice. Stripe collects it (card
+        or direct debit), so no payment terms and no bank account: due on
+        Stripe's due date, else on the day it is issued (automatic
+        collection)."""
         currency = self._vita_currency(stripe_invoice["currency"])
         lines = (stripe_invoice.get("lines") or {}).get("data") or []
         if (stripe_invoice.get("lines") or {}).get("has_more"):
             lines = self._vita_gateway().list_invoice_lines(stripe_invoice["id"])
         created = stripe_invoice.get("status_transitions", {}).get("finalized_at") or stripe_invoice.get("created")
+        invoice_date = stripe_date(created) or fields.Date.context_today(self)
         return {
             "move_type": "out_invoice",
             "partner_id": self.partner_id.id,
             "company_id": self.company_id.id,
             "currency_id": currency.id,
-            "invoice_date": stripe_date(created) or fields.Date.context_today(self),
+            "invoice_date": invoice_date,
+            "invoice_payment_term_id": False,
+            "invoice_date_due": max(stripe_date(stripe_invoice.get("due_date")) or invoice_date, invoice_date),
+            "partner_bank_id": False,
             "invoice_origin": self.name,
             "invoice_user_id": self._vita_salesperson().id,
             "ref": stripe_invoice.get("number") or stripe_invoice["id"],
@@ -333,7 +386,10 @@ class VitaSubscription(models.Model):
         (events arrive out of order) changes nothing and returns False."""
         self.ensure_one()
         stripe_id = stripe_invoice.get("id")
-        if stripe_invoice.get("status") == "paid" or (stripe_id and self._vita_stripe_move(stripe_id)):
+        move = self._vita_stripe_move(stripe_id) if stripe_id else None
+        # Booked at finalization, Odoo's invoice stays open (and overdue by
+        # its due date) until Stripe collects it.
+        if stripe_invoice.get("status") == "paid" or (move and move.currency_id.is_zero(move.amount_residual)):
             return False
         self._vita_apply_stripe_subscription(self._vita_gateway().retrieve_subscription(self.stripe_subscription_id))
         template = self.env.ref("vita_subscriptions.mail_template_payment_failed", raise_if_not_found=False)
@@ -445,22 +501,9 @@ class VitaSubscription(models.Model):
         # updates the state and leaves missing invoices to the cron.
         may_invoice = self.env.is_superuser() or self.env.user.has_group("account.group_account_invoice")
         if self.state != "not_subscribed" and may_invoice:
-            paid = [i for i in gateway.list_paid_invoices(self.stripe_subscription_id) if (i.get("total") or 0) > 0]
-            known = set(
-                self.env["account.move"]
-                .sudo()
-                .search(
-                    [
-                        ("company_id", "=", self.company_id.id),
-                        ("vita_stripe_invoice_id", "in", [invoice["id"] for invoice in paid]),
-                    ]
-                )
-                .mapped("vita_stripe_invoice_id")
-            )
-            for stripe_invoice in reversed(paid):  # Stripe lists the newest first
-                if stripe_invoice["id"] not in known:
-                    created |= self._vita_invoice_from_stripe(stripe_invoice)
-        if created and self.state == "future":
+            created = self._vita_reconcile_invoices(gateway)
+        paid = created.filtered(lambda move: move.payment_state in ("paid", "in_payment"))
+        if paid and self.state == "future":
             self.with_context(vita_from_stripe=True).state = "active"
         notes = []
         if old_state != self.state:
@@ -471,8 +514,10 @@ class VitaSubscription(models.Model):
                     new=dict(self._fields["state"]._description_selection(self.env))[self.state],
                 )
             )
-        if created:
-            notes.append(self.env._("Paid invoices imported: %s.", ", ".join(created.mapped("name"))))
+        if paid:
+            notes.append(self.env._("Paid invoices imported: %s.", ", ".join(paid.mapped("name"))))
+        if created - paid:
+            notes.append(self.env._("Open invoices booked: %s.", ", ".join((created - paid).mapped("name"))))
         if notes:
             self.message_post(body=Markup("<br/>").join(notes))
         drift_text = self._vita_record_drift(found)

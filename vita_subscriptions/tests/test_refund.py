@@ -196,6 +196,9 @@ class TestRefunds(WebhookCase):
         self.assertIn("won", self.move.message_ids[0].body)
 
     def test_voided_and_uncollectible_are_noted(self):
+        """Booked at payment, these unpaid invoices never were: noted only
+        (booked at finalization: test_invoice_of_record.py)."""
+        self.env.company.vita_invoice_booking = "paid"
         for event_type in ("invoice.voided", "invoice.marked_uncollectible"):
             with self.subTest(event_type=event_type):
                 unpaid = invoice(self.subscription.stripe_subscription_id, [invoice_line(2500)], status="void")
