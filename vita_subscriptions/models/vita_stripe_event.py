@@ -547,7 +547,9 @@ class VitaStripeEvent(models.Model):
                 """
                 UPDATE vita_stripe_event SET state = 'received', next_attempt = NULL,
                        write_uid = %s, write_date = now() at time zone 'UTC'
-                 WHERE waiting_for_invoice = %s AND state IN ('received', 'failed')
+                 WHERE id IN (SELECT id FROM vita_stripe_event
+                               WHERE waiting_for_invoice = %s AND state IN ('received', 'failed')
+                                 FOR NO KEY UPDATE SKIP LOCKED)
                 RETURNING id
                 """,
                 self.env.uid,
