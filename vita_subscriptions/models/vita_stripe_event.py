@@ -540,7 +540,9 @@ class VitaStripeEvent(models.Model):
     def _vita_wake_waiting(self, stripe_invoice_id):
         """Odoo just booked this Stripe invoice: the refunds, credit notes
         and disputes that wait for it (or gave up waiting) are queued at
-        once, to be handled after this transaction commits."""
+        once, to be handled after this transaction commits. One being
+        handled right now is skipped, not waited for: if it goes on
+        waiting, its backoff brings it back."""
         self.flush_model()
         self.env.cr.execute(
             SQL(
