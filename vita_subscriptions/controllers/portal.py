@@ -18,6 +18,7 @@ from odoo.http import request
 from odoo.tools import consteq, format_date
 
 from ..const import PARAM_PORTAL_ENABLED
+from ..errors import StripeFailure
 from ..models.vita_subscription import ENDED_STATES
 
 PAGE_SIZE = 20
@@ -69,8 +70,21 @@ class VitaSubscriptionPortal(CustomerPortal):
             raise UserError(request.env._("Only the primary contact of this subscription may do this."))
 
     @staticmethod
-    def _vita_json_error(error):
-        return {"error": str(error.args[0]) if error.args else str(error)}
+    def _vita_customer_message(error, subscription_sudo=None, attempt=False):
+        """What the customer reads of a failed request. Nothing of it is
+        kept (rolled back). A Stripe failure is told as what the customer
+        can do (try again later, another card) and its technical detail
+        goes to the subscription's chatter for the back office; our own
+        messages are already meant for the customer."""
+        request.env.cr.rollback()
+        if not isinstance(error, StripeFailure):
+            return str(error.args[0]) if error.args else str(error)
+        if subscription_sudo:
+            subscription_sudo._vita_portal_failed(str(error), attempt=attempt)
+        return error.customer_message
+
+    def _vita_json_error(self, error, subscription_sudo=None, attempt=False):
+        return {"error": self._vita_customer_message(error, subscription_sudo, attempt)}
 
     # ------------------------------------------------------------------
     # Home and list
@@ -181,43 +195,43 @@ class VitaSubscriptionPortal(CustomerPortal):
             elif running and role in (OWNER, VIEWER):
                 values["card_in_use"] = subscription_sudo._vita_portal_saved_card()
         except UserError as error:
-            values["stripe_error"] = str(error)
+            values["stripe_error"] = self._vita_customer_message(error)
         return request.render("vita_subscriptions.portal_subscription_page", values)
 
     @http.route("/my/subscriptions/<int:subscription_id>/setup_intent", type="json", auth="public", methods=["POST"])
     def portal_vita_setup_intent(self, subscription_id, csrf_token=None, access_token=None, attempt=None):
         """A SetupIntent for a new card; ``attempt`` (one per click, kept on
         network retries) makes the idempotency key."""
+        subscription_sudo, role = self._vita_access(subscription_id, access_token)
         try:
             self._vita_check_csrf(csrf_token)
-            subscription_sudo, role = self._vita_access(subscription_id, access_token)
             self._vita_require(role, (OWNER, TOKEN))
             return {"client_secret": subscription_sudo._vita_portal_setup_intent(attempt)}
         except UserError as error:
-            return self._vita_json_error(error)
+            return self._vita_json_error(error, subscription_sudo, attempt=True)
 
     @http.route("/my/subscriptions/<int:subscription_id>/subscribe", type="json", auth="public", methods=["POST"])
     def portal_vita_subscribe(self, subscription_id, csrf_token=None, access_token=None, payment_method_id=None):
+        subscription_sudo, role = self._vita_access(subscription_id, access_token)
         try:
             self._vita_check_csrf(csrf_token)
-            subscription_sudo, role = self._vita_access(subscription_id, access_token)
             self._vita_require(role, (OWNER, TOKEN))
             return self._vita_subscribed_message(subscription_sudo._vita_portal_subscribe(payment_method_id))
         except UserError as error:
-            return self._vita_json_error(error)
+            return self._vita_json_error(error, subscription_sudo, attempt=True)
 
     @http.route("/my/subscriptions/<int:subscription_id>/authenticated", type="json", auth="public", methods=["POST"])
     def portal_vita_authenticated(self, subscription_id, csrf_token=None, access_token=None):
         """After 3-D Secure in the page: Stripe says how it went."""
+        subscription_sudo, role = self._vita_access(subscription_id, access_token)
         try:
             self._vita_check_csrf(csrf_token)
-            subscription_sudo, role = self._vita_access(subscription_id, access_token)
             self._vita_require(role, (OWNER, TOKEN))
             if not subscription_sudo.stripe_subscription_id:
                 return {"state": subscription_sudo.state}
             return self._vita_subscribed_message(subscription_sudo._vita_stripe_first_payment_outcome())
         except UserError as error:
-            return self._vita_json_error(error)
+            return self._vita_json_error(error, subscription_sudo, attempt=True)
 
     @staticmethod
     def _vita_subscribed_message(outcome):
@@ -292,14 +306,14 @@ class VitaSubscriptionPortal(CustomerPortal):
     @http.route("/my/subscriptions/<int:subscription_id>/plan_preview", type="json", auth="user", methods=["POST"])
     def portal_vita_plan_preview(self, subscription_id, csrf_token=None, plan_id=None, quantity=None):
         """Stripe's invoice preview of the change, formatted for the page."""
+        subscription_sudo, role = self._vita_access(subscription_id)
         try:
             self._vita_check_csrf(csrf_token)
-            subscription_sudo, role = self._vita_access(subscription_id)
             self._vita_require(role, (OWNER,))
             plan, quantity = self._vita_requested_plan(subscription_sudo, plan_id, quantity)
             preview = subscription_sudo._vita_preview_plan_change(plan, quantity, portal=True)
         except UserError as error:
-            return self._vita_json_error(error)
+            return self._vita_json_error(error, subscription_sudo)
         currency = subscription_sudo.currency_id
         return {
             "amount_now": currency.format(preview["amount_now"]),
@@ -342,8 +356,7 @@ class VitaSubscriptionPortal(CustomerPortal):
             action()
             request.session["vita_portal_message"] = success_message
         except UserError as error:
-            request.env.cr.rollback()
-            request.session["vita_portal_error"] = str(error)
+            request.session["vita_portal_error"] = self._vita_customer_message(error, subscription_sudo)
         return request.redirect(url)
 
     # ------------------------------------------------------------------
@@ -374,7 +387,7 @@ class VitaSubscriptionPortal(CustomerPortal):
         try:
             values.update(partner._vita_portal_card_values(request.env.user))
         except UserError as error:
-            values["stripe_error"] = str(error)
+            values["stripe_error"] = self._vita_customer_message(error)
         return request.render("vita_subscriptions.portal_credit_card_page", values)
 
     @http.route("/my/credit_card/setup_intent", type="json", auth="user", methods=["POST"])

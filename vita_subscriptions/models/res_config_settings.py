@@ -51,11 +51,9 @@ class ResConfigSettings(models.TransientModel):
     def _compute_vita_stripe_mode(self):
         for settings in self:
             provider = StripeGateway.find_provider(self.env, settings.company_id)
-            settings.vita_stripe_mode = (
-                dict(provider._fields["state"]._description_selection(self.env)).get(provider.state)
-                if provider
-                else self.env._("Not configured")
-            )
+            # Our words, not the provider's state labels ("Mode: Test Mode").
+            labels = {"test": self.env._("Test"), "enabled": self.env._("Live"), "disabled": self.env._("Disabled")}
+            settings.vita_stripe_mode = labels.get(provider.state) if provider else self.env._("Not configured")
 
     @api.depends("company_id")  # without a dependency the settings form never computes it
     def _compute_vita_webhook_health(self):

@@ -655,7 +655,7 @@ class VitaStripeEvent(models.Model):
         if not subscription:
             return subscription
         self.subscription_id = subscription
-        return subscription.with_company(subscription.company_id)
+        return subscription.with_company(subscription.company_id)._vita_in_staff_language()
 
     # Handlers: each returns "processed" or "ignored" (or a tuple (state,
     # reason) to say why), or raises.

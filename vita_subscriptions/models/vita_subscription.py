@@ -486,7 +486,8 @@ class VitaSubscription(models.Model):
             return {"state": self.state, "requires_action": True, "client_secret": payment["client_secret"]}
         reason = payment["error"] or self.env._("your card was declined or not authenticated.")
         self._vita_stripe_abandon()
-        self._vita_attempt_failed(self.env._("A subscribe attempt failed: %s", reason))
+        staff = self._vita_in_staff_language()
+        staff._vita_attempt_failed(staff.env._("A subscribe attempt failed: %s", reason))
         return {"state": self.state, "error": self.env._("The payment failed: %s Please try another card.", reason)}
 
     def _vita_stripe_subscribed(self, gateway, stripe_subscription):
@@ -560,8 +561,22 @@ class VitaSubscription(models.Model):
             self._vita_stripe_abandon()
         outcome = self._vita_stripe_first_payment_outcome(self._vita_stripe_subscribe(payment_method_id))
         if outcome.get("requires_action"):
-            self._vita_attempt_failed(self.env._("The first payment awaits the customer's 3-D Secure authentication."))
+            staff = self._vita_in_staff_language()
+            staff._vita_attempt_failed(
+                staff.env._("The first payment awaits the customer's 3-D Secure authentication.")
+            )
         return outcome
+
+    def _vita_portal_failed(self, detail, attempt=False):
+        """A customer's request on the portal that Stripe failed: the
+        customer was told what to do, the back office gets the detail (and,
+        for a subscribe ``attempt``, the reminder to follow it up)."""
+        staff = self._vita_in_staff_language()
+        note = staff.env._("A request of the customer on the portal failed: %s", detail)
+        if attempt:
+            staff._vita_attempt_failed(note)
+        else:
+            staff.message_post(body=note, subtype_xmlid="mail.mt_note")
 
     def _vita_stripe_push_changes(self, changed):
         """Send the changed values of a subscribed record to Stripe."""
@@ -636,6 +651,15 @@ class VitaSubscription(models.Model):
         for name in keep:
             vals.pop(name, None)
         self.with_context(vita_from_stripe=True).write(vals)
+
+    def _vita_in_staff_language(self):
+        """This record in the language of the back office that reads what
+        is written on it (chatter notes, activities): its responsible's,
+        else its company's. A webhook, a cron or a customer on the portal
+        writes them, not their reader; what is written stays as written."""
+        self.ensure_one()
+        lang = self.user_id.lang or self.company_id.partner_id.lang
+        return self.with_context(lang=lang) if lang else self
 
     def _vita_flag_for_responsible(self, note):
         self.activity_schedule(

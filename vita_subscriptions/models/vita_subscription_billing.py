@@ -467,7 +467,7 @@ class VitaSubscription(models.Model):
                 counts["known"] += 1
                 try:
                     with self.env.cr.savepoint():
-                        record._vita_reconcile(stripe_subscription, gateway)
+                        record._vita_in_staff_language()._vita_reconcile(stripe_subscription, gateway)
                 except UserError:
                     counts["failed"] += 1
                     _logger.exception("Reconciliation of subscription %s failed", record.id)

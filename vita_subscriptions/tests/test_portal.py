@@ -357,6 +357,27 @@ class TestPortalAccess(PortalCase):
         self.assertEqual(len(subscription.activity_ids), 1, "one activity for all attempts")
         self.assertIn("not completed", subscription.activity_ids.summary)
 
+    def test_stripe_failure_tells_the_customer_what_to_do_and_the_back_office_why(self):
+        """Stripe failing (HTTP 500) is not "Stripe refused the request",
+        and a customer is never sent to the Stripe dashboard: they read
+        "try again later"; the subscription's chatter keeps the detail."""
+        subscription = self.prepare()
+        self.authenticate("vita_owner", "vita_owner")
+        csrf_token = self.csrf_token()
+        failure = (500, {"error": {"type": "api_error", "message": "An unknown error occurred"}})
+        with self.recorded_stripe({("POST", "/v1/setup_intents"): failure}):
+            answer = self.json_call(
+                self.url(subscription, "/setup_intent"), {"csrf_token": csrf_token, "attempt": "a1"}
+            )
+        self.assertIn("Please try again in a few minutes", answer["error"])
+        for technical in ("HTTP", "refused", "dashboard", "Stripe answered"):
+            self.assertNotIn(technical, answer["error"])
+        note = subscription.message_ids.filtered(lambda m: "on the portal failed" in (m.body or ""))
+        self.assertEqual(len(note), 1)
+        self.assertIn("HTTP 500", note.body)
+        self.assertNotIn("refused", note.body, "a 5xx is Stripe's failure, not a refusal")
+        self.assertIn("not completed", subscription.activity_ids.summary)
+
     def test_declined_attempt_of_a_visitor_with_the_emailed_link(self):
         """The public user leaves the note and the activity too (sudo, no login)."""
         subscription = self.prepare()

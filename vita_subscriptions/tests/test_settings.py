@@ -86,6 +86,15 @@ class TestSettings(VitaCase):
             other.vita_webhook_key = self.provider.vita_webhook_key
             other.flush_recordset()
 
+    def test_stripe_mode_is_said_once(self):
+        """ "Mode: Test", not the provider's "Mode: Test Mode" ("Mode : Mode test")."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["vita_subscriptions"], ["fr_FR"])
+        self.assertEqual(self.settings().vita_stripe_mode, "Test")
+        self.assertEqual(self.settings().with_context(lang="fr_FR").vita_stripe_mode, "Test")
+        self.provider.state = "enabled"
+        self.assertEqual(self.settings().with_context(lang="fr_FR").vita_stripe_mode, "Production")
+
     def test_portal_toggle(self):
         self.settings(vita_portal_enabled=False).execute()
         self.assertFalse(self.settings().vita_portal_enabled)
