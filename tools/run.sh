@@ -34,13 +34,10 @@ else
 fi
 
 log "Pointing the addon at localstripe and wiring its webhook"
-secret="$(VITA_STRIPE_URL="$STRIPE_URL" VITA_ODOO_URL="$ODOO_URL" \
+VITA_STRIPE_URL="$STRIPE_URL" VITA_ODOO_URL="$ODOO_URL" \
     VITA_SECRET_KEY="$DEMO_SECRET_KEY" VITA_PUBLISHABLE_KEY="$DEMO_PUBLISHABLE_KEY" \
     "$PY" "$ODOO_SRC/odoo-bin" shell "${odoo_args[@]}" --no-http --log-level=warn \
-    <"$ROOT/tools/configure_demo.py" | tail -n 1)"
-IFS=' ' read -r webhook_url webhook_secret <<<"$secret"
-curl -fsS -X POST "$STRIPE_URL/_config/webhooks/vita" \
-    -d "url=$webhook_url" -d "secret=$webhook_secret" >/dev/null
+    <"$ROOT/tools/configure_demo.py" >/dev/null
 
 cat <<TXT
 

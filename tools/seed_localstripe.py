@@ -12,6 +12,8 @@ PLANS = [
     ("plan_vita_eur_monthly", "Vita Care", "Monthly", 2900, "eur", "month"),
     ("plan_vita_eur_yearly", "Vita Care", "Yearly", 29000, "eur", "year"),
     ("plan_vita_usd_monthly", "Vita Care US", "Monthly", 3200, "usd", "month"),
+    # What a portal customer of the demo (billed in USD) can change to.
+    ("plan_vita_usd_plus_monthly", "Vita Care US Plus", "Monthly", 4900, "usd", "month"),
 ]
 TAX_RATES = [
     ("FR VAT", 20.0, False),

@@ -1,3 +1,5 @@
+import uuid
+
 from odoo.tests import HttpCase, tagged
 
 from .common import SubscriptionCase, VitaCase
@@ -62,6 +64,32 @@ class TestPlanChangeTour(PlanChangeCase):
         self.assertEqual(subscription.quantity, 4)
         stripe_subscription = self.localstripe.get(f"subscriptions/{subscription.stripe_subscription_id}")
         self.assertEqual(stripe_subscription["items"]["data"][0]["quantity"], 4)
+
+
+@tagged("post_install", "-at_install")
+class TestPlanChangeStripePreviewTour(PlanChangeCase):
+    """The portal's plan change priced by localstripe's preview (the demo's
+    Stripe, tools/localstripe_server.py), no recorded answer."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        run = uuid.uuid4().hex[:8]
+        cls.localstripe.create_plan(f"plan_{run}_basic", 1200, "eur", "year", product="Tour Basic", nickname="Yearly")
+        cls.localstripe.create_plan(f"plan_{run}_plus", 2000, "eur", "year", product="Tour Plus", nickname="Yearly")
+        cls.env["vita.stripe.plan"]._vita_sync_catalogue_from_stripe()
+        Plan = cls.env["vita.stripe.plan"]
+        cls.plan_basic = Plan.search([("stripe_id", "=", f"plan_{run}_basic")])
+        cls.plan_plus = Plan.search([("stripe_id", "=", f"plan_{run}_plus")])
+        (cls.plan_basic | cls.plan_plus).sudo().offered_in_portal = True
+
+    def test_customer_changes_plan_and_quantity_with_stripes_preview(self):
+        subscription = self.subscribed(contact_id=self.contact.id, plan_id=self.plan_basic.id)
+        self.start_tour(self.url(subscription), "vita_portal_change_plan_stripe_preview_tour", login="vita_owner")
+        self.assertEqual((subscription.plan_id, subscription.quantity), (self.plan_plus, 2))
+        stripe_subscription = self.localstripe.get(f"subscriptions/{subscription.stripe_subscription_id}")
+        item = stripe_subscription["items"]["data"][0]
+        self.assertEqual((item["plan"]["id"], item["quantity"]), (self.plan_plus.stripe_id, 2))
 
 
 @tagged("post_install", "-at_install")
