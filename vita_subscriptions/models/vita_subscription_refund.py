@@ -184,8 +184,9 @@ class VitaSubscription(models.Model):
     # ------------------------------------------------------------------
 
     def _vita_invoice_closed_unpaid(self, stripe_invoice, event_type):
-        """Voided or uncollectible: Odoo books paid invoices only, so there
-        is nothing to reverse; the chatter keeps the fact."""
+        """Voided or uncollectible, and never booked in Odoo (its company
+        books at payment): nothing to reverse, the chatter keeps the fact.
+        Booked ones are reversed or written off (vita_subscription_invoice.py)."""
         self.ensure_one()
         currency = self._vita_currency(stripe_invoice.get("currency"))
         values = {
