@@ -55,6 +55,9 @@ class VitaSubscription(models.Model):
         )
         move._vita_match_stripe_amounts(stripe_invoice, self._vita_tax_amounts(stripe_invoice, move.currency_id))
         move.action_post()
+        # Its portal link's token now, not when a portal page first lists
+        # it: that GET would write the invoice a queue lane may be paying.
+        move._portal_ensure_token()
         self._vita_name_in_stripe(move)
         if self.company_id.vita_invoice_email:
             self._vita_send_invoice(move)

@@ -295,6 +295,9 @@ class TestPaidInvoice(WebhookCase):
         subscription = self.linked()
         move = self.paid(subscription, invoice(subscription.stripe_subscription_id, [invoice_line(2500)], total=2500))
         self.assertIn(self.customer, move.message_partner_ids)
+        # Its portal token is made with it: the portal page that lists it
+        # (a GET) writes nothing on an invoice a queue lane may be paying.
+        self.assertTrue(move.access_token)
 
     def test_invoice_says_stripe_collects_it_in_the_customers_language(self):
         """A customer with 30-day terms and a bank account on file: the
