@@ -56,6 +56,7 @@ import contextvars
 import datetime
 import hashlib
 import hmac
+import html
 import json
 import logging
 import os
@@ -381,6 +382,8 @@ def _send_missing_events():
 
     def finalize(self):
         original_finalize(self)
+        # Stripe gives every finalized invoice its payment page.
+        self.hosted_invoice_url = f"{_HOSTED_INVOICE_BASE[0]}{HOSTED_INVOICE_PATH}{self.id}"
         _send_event("invoice.finalized", self)
         if self.status == "paid":  # nothing to charge: paid as finalized
             self.status_transitions["paid_at"] = self.status_transitions["finalized_at"]
@@ -834,6 +837,25 @@ async def stripe_errors_for_crashes(request, handler):
         return web.json_response(body, status=500)
 
 
+# Stripe's hosted invoice page (https://invoice.stripe.com/i/…), stood in
+# for by a plain page of localstripe's own: number, amount due, status.
+HOSTED_INVOICE_PATH = "/i/"
+_HOSTED_INVOICE_BASE = ["http://127.0.0.1"]
+
+
+@web.middleware
+async def hosted_invoice_pages(request, handler):
+    if request.method != "GET" or not request.path.startswith(HOSTED_INVOICE_PATH):
+        return await handler(request)
+    invoice = resources.store.get(f"invoice:{request.path[len(HOSTED_INVOICE_PATH) :]}")
+    if invoice is None:
+        raise web.HTTPNotFound()
+    amount = f"{invoice.amount_due / 100:.2f} {invoice.currency.upper()}"
+    title = html.escape(f"Invoice {getattr(invoice, 'number', None) or invoice.id}")
+    body = f"<h1>{title}</h1><p>{html.escape(amount)} — {html.escape(invoice.status)}</p>"
+    return web.Response(text=f"<!doctype html><title>{title}</title>{body}", content_type="text/html")
+
+
 @web.middleware
 async def scoped_stripe_js(request, handler):
     if request.path != STRIPE_JS_PATH:
@@ -861,7 +883,9 @@ def main():
     webhooks._send_webhook = _Deliveries().send
     if args.state:
         resources.store.try_load_from_disk()
+    _HOSTED_INVOICE_BASE[0] = f"http://127.0.0.1:{args.port}"
     server.app.middlewares.insert(0, scoped_stripe_js)
+    server.app.middlewares.insert(0, hosted_invoice_pages)
     server.app.middlewares.insert(0, stripe_errors_for_crashes)
     server.app.middlewares.append(own_routes)
     web.run_app(server.app, host="127.0.0.1", port=args.port, access_log=None)

@@ -275,6 +275,13 @@ class TestDemo(VitaCase, HttpCase):
             self.assertEqual((self.joel.state, self.joel.cancel_at_period_end), ("active", False))
             settings = self.env["res.config.settings"].create({})
             self.assertTrue(settings.vita_webhook_last_event, "Settings: an event was received")
+            move = self.joel.invoice_ids
+            self.assertEqual(len(move), 1)
+            url = move.vita_stripe_invoice_url
+        self.assertTrue(url, "the invoice links to Stripe's page for it")
+        page = self.url_open(url)
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("32.00 USD", page.text)
 
     def test_plan_change_is_previewed_with_prorations_of_the_current_period(self):
         self.assertIn(self.plus_plan, self.joel._vita_portal_plans(), "the demo offers a plan to change to")
