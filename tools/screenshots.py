@@ -51,7 +51,15 @@ PAGES = [
     ),
     ("portal_before_subscribing", "portal", "portal_to_subscribe", ".o_vita_card_element input"),
     ("portal_subscribed", None, "portal_subscribed", ".o_vita_subscription_page"),
-    ("portal_card", "portal", "/my/credit_card", ".o_vita_card_element input"),
+    # /my/credit_card exists once the customer has a running subscription:
+    # the demo's portal customer has none until they subscribe (its PNGs
+    # were taken after subscribing; the page did not change since).
+    # The back office's preview of a subscription that ends at period end.
+    ("portal_ending", "admin", "portal_ending", ".o_vita_state[data-ending]"),
+    ("invoice", "admin", "invoice", "[name=vita_stripe_collection]"),
+    ("revenue", "admin", "/odoo/action-vita_subscriptions.vita_mrr_report_action", ".o_pivot"),
+    ("event_log", "admin", "/odoo/action-vita_subscriptions.vita_stripe_event_action", ".o_list_view"),
+    ("event_form", "admin", "event_form", ".o_form_view .o_field_widget[name=payload] .ace_editor"),
 ]
 
 
@@ -264,7 +272,15 @@ def _demo_urls(admin):
     ) or next((s for s in subscriptions if s["state"] == "not_subscribed"), None)
     subscribed = next((s for s in subscriptions if s["state"] == "active"), None) or subscriptions[0]
     form = next((s for s in subscriptions if s["state"] == "active"), subscribed)
+    ending = admin.call("vita.subscription", "search_read", [("cancel_at_period_end", "=", True)], fields=["id"])
+    invoices = admin.call("account.move", "search_read", [("vita_stripe_invoice_id", "!=", False)], fields=["id"])
+    events = admin.call("vita.stripe.event", "search_read", [], fields=["id"], limit=1)
     return {
+        "portal_ending": f"/my/subscriptions/{ending[0]['id']}" if ending else "/my/subscriptions",
+        "invoice": f"/report/html/account.report_invoice/{invoices[0]['id']}" if invoices else "/odoo",
+        "event_form": f"/odoo/action-vita_subscriptions.vita_stripe_event_action/{events[0]['id']}"
+        if events
+        else "/odoo",
         "backoffice_form": f"/odoo/action-vita_subscriptions.vita_subscription_action/{form['id']}",
         "portal_to_subscribe": f"/my/subscriptions/{to_subscribe['id']}" if to_subscribe else "/my/subscriptions",
         # As the customer opens it from the e-mail: the link carries its access token.
