@@ -39,6 +39,10 @@ class VitaStripeWebhook(http.Controller):
         methods=["POST"],
         csrf=False,
         save_session=False,
+        # It writes: Odoo 18 starts auth="none" routes on a read-only
+        # cursor (a replica when there is one) and, on the first INSERT,
+        # redoes the whole request on a read/write one.
+        readonly=False,
         # werkzeug stops reading past this, also for chunked bodies.
         max_content_length=MAX_BODY_BYTES,
     )
