@@ -379,6 +379,20 @@ def paid_invoice_event(run, number, subscription_id):
     }
 
 
+def finalized_invoice_event(run, number, subscription_id):
+    """The ``invoice.finalized`` of the same renewal: open, nothing paid
+    yet (Odoo books the invoice of record at finalization)."""
+    paid = paid_invoice_event(run, number, subscription_id)
+    stripe_invoice = dict(
+        paid["data"]["object"],
+        amount_paid=0,
+        amount_remaining=2900,
+        status="open",
+        status_transitions={"finalized_at": paid["created"], "paid_at": None},
+    )
+    return dict(paid, id=f"{paid['id']}_f", type="invoice.finalized", data={"object": stripe_invoice})
+
+
 def fire(requests_list, concurrency):
     """[(method, url, body, secret)] sent at ``concurrency``: (elapsed,
     [(latency ms, status)])."""
@@ -460,7 +474,12 @@ def worker_kills(servers, offsets):
 def burst(args, connection, servers, *, key, secret, subscriptions, label):
     run = f"b{uuid.uuid4().hex[:8]}"
     log_offsets = [log_offset(server.log) for server in servers]
-    events = [paid_invoice_event(run, n, subscriptions[n % len(subscriptions)]) for n in range(args.events)]
+    events = []
+    for n in range(args.events):
+        subscription_id = subscriptions[n % len(subscriptions)]
+        if args.finalized:  # the invoice of record's two events per renewal
+            events.append(finalized_invoice_event(run, n, subscription_id))
+        events.append(paid_invoice_event(run, n, subscription_id))
     items = [
         ("POST", f"{servers[n % len(servers)].url}/vita_subscriptions/webhook/{key}", json.dumps(e).encode(), secret)
         for n, e in enumerate(events)
@@ -470,7 +489,7 @@ def burst(args, connection, servers, *, key, secret, subscriptions, label):
     statuses = {}
     for _latency, status in results:
         statuses[status] = statuses.get(status, 0) + 1
-    done = wait_handled(connection, run, args.events, args.timeout)
+    done = wait_handled(connection, run, len(events), args.timeout)
     states = dict(
         db_value(
             connection,
@@ -488,8 +507,15 @@ def burst(args, connection, servers, *, key, secret, subscriptions, label):
     lost = args.events - len(moves)
     total = (done or time.perf_counter()) - started
     rate = len(moves) / total * 60
+    unpaid = db_value(
+        connection,
+        "SELECT count(*) FROM account_move WHERE vita_stripe_invoice_id LIKE %s AND move_type = 'out_invoice' "
+        "AND payment_state NOT IN ('paid', 'in_payment')",
+        [f"in_{run}_%"],
+    )[0][0]
     print(
-        f"  {label}: {args.events} events sent in {sent:.1f} s ({args.events / sent:.0f}/s, {statuses}); "
+        f"  {label}: {len(events)} events for {args.events} renewals sent in {sent:.1f} s "
+        f"({len(events) / sent:.0f}/s, {statuses}); unpaid invoices {unpaid}; "
         f"all handled after {total:.1f} s{'' if done else ' (TIMEOUT)'}"
     )
     print(f"    states {states}; invoices {len(moves)}; duplicates {duplicates}; lost {lost}; {rate:.0f} invoices/min")
@@ -573,6 +599,11 @@ def queue_main():
     parser.add_argument("--addons-path", required=True)
     parser.add_argument("--events", type=int, default=10000)
     parser.add_argument("--subscriptions", type=int, default=2000)
+    parser.add_argument(
+        "--finalized",
+        action="store_true",
+        help="each renewal is invoice.finalized then invoice.paid (invoice of record)",
+    )
     parser.add_argument("--acks", type=int, default=1000)
     parser.add_argument("--baseline", type=int, default=100, help="invoices Odoo creates+posts+pays alone")
     parser.add_argument("--concurrency", type=int, default=8)
