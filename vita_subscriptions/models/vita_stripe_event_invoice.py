@@ -56,15 +56,16 @@ class VitaStripeEvent(models.Model):
         return subscription, move
 
     def _handle_invoice_voided(self, stripe_invoice):
-        subscription = self._vita_invoice_subscription(stripe_invoice)
-        if not subscription:
-            return "ignored"
-        subscription._vita_invoice_voided(stripe_invoice)
-        return "processed"
+        return self._vita_close_invoice(stripe_invoice, "_vita_invoice_voided")
 
     def _handle_invoice_marked_uncollectible(self, stripe_invoice):
+        return self._vita_close_invoice(stripe_invoice, "_vita_invoice_uncollectible")
+
+    def _vita_close_invoice(self, stripe_invoice, close):
+        """Stripe gave up on the invoice: ``close`` (a method of the
+        subscription) reverses or writes off its Odoo invoice."""
         subscription = self._vita_invoice_subscription(stripe_invoice)
         if not subscription:
             return "ignored"
-        subscription._vita_invoice_uncollectible(stripe_invoice)
+        getattr(subscription, close)(stripe_invoice)
         return "processed"

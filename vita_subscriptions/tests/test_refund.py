@@ -19,10 +19,9 @@ CREDIT_NOTES = ("GET", "/v1/credit_notes")
 REFUNDS = ("GET", "/v1/refunds")
 
 
-@tagged("post_install", "-at_install")
-class TestRefunds(WebhookCase):
-    """Credit notes, refunds and disputes of a booked invoice of 25.00 +
-    20 % VAT (30.00), paid through PaymentIntent ``pi``."""
+class InvoiceCase(WebhookCase):
+    """A subscription with 20 % VAT and its Stripe invoice of 25.00 + 5.00
+    (not delivered yet); payments go to the company's bank journal."""
 
     @classmethod
     def setUpClass(cls):
@@ -36,6 +35,15 @@ class TestRefunds(WebhookCase):
         self.subscription = self.linked(tax_rate_ids=[self.vat.id])
         line = invoice_line(2500, tax_rates=[(self.vat.stripe_id, 500)])
         self.stripe_invoice = invoice(self.subscription.stripe_subscription_id, [line])
+
+
+@tagged("post_install", "-at_install")
+class TestRefunds(InvoiceCase):
+    """Credit notes, refunds and disputes of a booked invoice of 25.00 +
+    20 % VAT (30.00), paid through PaymentIntent ``pi``."""
+
+    def setUp(self):
+        super().setUp()
         self.assertEqual(self.receive(event("invoice.paid", self.stripe_invoice)).state, "processed")
         self.move = self.subscription.invoice_ids
         self.pi = unique("pi")
@@ -235,23 +243,13 @@ class TestPrePaymentCreditNote(WebhookCase):
 
 
 @tagged("post_install", "-at_install")
-class TestMoneyBeforeItsInvoice(WebhookCase):
+class TestMoneyBeforeItsInvoice(InvoiceCase):
     """A refund, credit note or dispute delivered before Odoo booked its
     invoice (its invoice.paid pending, failing or on its way) waits for it
     through every cron run, and is booked exactly once when it is."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.env.company.vita_journal_id = cls.env["account.journal"].search(
-            [("company_id", "=", cls.env.company.id), ("type", "=", "bank")], limit=1
-        )
-
     def setUp(self):
         super().setUp()
-        self.subscription = self.linked(tax_rate_ids=[self.vat.id])
-        line = invoice_line(2500, tax_rates=[(self.vat.stripe_id, 500)])
-        self.stripe_invoice = invoice(self.subscription.stripe_subscription_id, [line])
         self.pi = unique("pi")
 
     def stripe(self, credit_notes=(), refunds=(), stripe_invoice=None):
